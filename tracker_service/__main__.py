@@ -1,0 +1,3 @@
+from tracker_service.cli import main
+
+raise SystemExit(main())

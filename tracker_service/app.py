@@ -1,0 +1,78 @@
+"""``create_app``: wires the tracker's routes, services, errors and OpenAPI schema."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from tracker_service import __version__
+from tracker_service.finished_goods.routes import FinishedGoodsController, apex_calculate
+from tracker_service.lib.guards import API_KEY_HEADER, require_api_key
+from tracker_service.lib.http_errors import EXCEPTION_HANDLERS
+from tracker_service.overview.routes import overview
+from tracker_service.services import Services
+from tracker_service.sync.routes import SyncController, changes
+
+__all__ = ["TrackerSettings", "create_app"]
+
+
+class TrackerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    db_path: Path
+    debug: bool = False
+
+
+def create_app(settings: TrackerSettings, services: Services | None = None) -> Litestar:
+    """Build the tracker app on the database of ``settings`` (or on given ``services``)."""
+    services = services or Services.open(settings.db_path)
+
+    def provide_services() -> Services:
+        return services
+
+    def bind_change_signal() -> None:
+        services.signal.bind(asyncio.get_running_loop())
+
+    api = Router(
+        path="/",
+        route_handlers=[
+            apex_calculate,
+            overview,
+            changes,
+            FinishedGoodsController,
+            SyncController,
+        ],
+        guards=[require_api_key],
+        security=[{"ApiKey": []}],
+    )
+    return Litestar(
+        route_handlers=[api],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[bind_change_signal],
+        on_shutdown=[services.close],
+        state=_state(services),
+        debug=settings.debug,
+        openapi_config=OpenAPIConfig(
+            title="PreRollTracker API",
+            version=__version__,
+            description="Finished goods, Apex unit calculation and sync endpoints. "
+            f"Every route needs the `{API_KEY_HEADER}` header.",
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(
+                        type="apiKey", name=API_KEY_HEADER, security_scheme_in="header"
+                    )
+                }
+            ),
+        ),
+    )
+
+
+def _state(services: Services) -> State:
+    return State({"services": services})

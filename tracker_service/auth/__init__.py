@@ -1,0 +1,1 @@
+"""Who may call the tracker: the API key (machines) and user logins (staff)."""

@@ -1,0 +1,1 @@
+"""METRC finished-goods packages: storage, commitments, audit log and Apex unit counts."""

@@ -1,0 +1,68 @@
+"""A finished-goods package as the services see it, with its derived figures."""
+
+from __future__ import annotations
+
+import msgspec
+
+from tracker_service.finished_goods.skus import DEFAULT_SKUS, SkuSetting, SkuType
+from tracker_service.finished_goods.units import PackageAmounts, available_mg, calculate_apex_units
+
+__all__ = ["Hold", "PackageRecord"]
+
+
+class Hold(msgspec.Struct, frozen=True):
+    id: int
+    grams_mg: int
+    reason: str
+    created_by: str
+    created_at: str
+
+
+class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One package row plus the sums of its commitments (all milligrams)."""
+
+    metrc_number: str
+    strain: str
+    status: str
+    initial_mg: int
+    current_mg: int
+    override_mg: int | None
+    sold_mg: int
+    lines_reserved_mg: int
+    packed_mg: int
+    holds: tuple[Hold, ...]
+    settings: dict[str, SkuSetting]
+    custom_skus: dict[str, SkuType]
+    created_at: str
+    updated_at: str
+    status_changed_at: str
+
+    @property
+    def ordered_mg(self) -> int:
+        """Reserved for open order lines and for Apex sales recorded by apex-decrement."""
+        return self.sold_mg + self.lines_reserved_mg
+
+    @property
+    def held_mg(self) -> int:
+        return sum(hold.grams_mg for hold in self.holds)
+
+    @property
+    def amounts(self) -> PackageAmounts:
+        return PackageAmounts(
+            current_mg=self.current_mg,
+            override_mg=self.override_mg,
+            ordered_mg=self.ordered_mg,
+            packed_mg=self.packed_mg,
+            held_mg=self.held_mg,
+        )
+
+    @property
+    def available_mg(self) -> int:
+        return available_mg(self.amounts)
+
+    @property
+    def units(self) -> dict[str, int]:
+        return calculate_apex_units(self.status, self.available_mg, self.settings, self.custom_skus)
+
+    def sku(self, key: str) -> SkuType:
+        return DEFAULT_SKUS[key] if key in DEFAULT_SKUS else self.custom_skus[key]

@@ -1,0 +1,173 @@
+"""HTTP routes of finished goods and ``/apex-calculate``: decode, call the service, encode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.params import Parameter
+
+from tracker_service.finished_goods.presenters import (
+    to_calculation,
+    to_history_entry,
+    to_hold_read,
+    to_package_read,
+)
+from tracker_service.finished_goods.schemas import (
+    AdjustRequest,
+    ApexCalculation,
+    CustomSkuBody,
+    DecrementRequest,
+    DecrementResult,
+    HistoryEntry,
+    HoldCreate,
+    HoldRead,
+    PackageCreate,
+    PackageRead,
+    PackageUpdate,
+    SkuSettingUpdate,
+)
+from tracker_service.lib.grams import mg_to_grams
+from tracker_service.lib.guards import actor_of
+from tracker_service.services import Services
+
+__all__ = ["FinishedGoodsController", "apex_calculate"]
+
+AnyRequest = Request[Any, Any, Any]
+
+
+@get("/apex-calculate", summary="Units per SKU of every package the sync engine should see")
+async def apex_calculate(request: AnyRequest, services: Services) -> Response[bytes]:
+    """Every active package, plus those archived or orphaned in the last 30 days."""
+    body, etag = services.calculation.current()
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    match = request.headers.get("if-none-match")
+    if match is not None and (match.strip() == "*" or etag in match):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+class HoldCreated(HoldRead, kw_only=True):
+    metrc_number: str
+    available_grams: float
+    units: dict[str, int]
+
+
+class FinishedGoodsController(Controller):
+    path = "/api/finished-goods"
+    tags = ["finished goods"]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True)
+    def list_packages(
+        self, services: Services, status: str | None = None, strain: str | None = None
+    ) -> list[PackageRead]:
+        return [to_package_read(r) for r in services.finished_goods.list(status, strain)]
+
+    @post("/", sync_to_thread=True)
+    def create_package(
+        self, request: AnyRequest, services: Services, data: PackageCreate
+    ) -> PackageRead:
+        return to_package_read(services.finished_goods.create(data, actor_of(request)))
+
+    @get("/{metrc:str}", sync_to_thread=True)
+    def read_package(self, services: Services, metrc: str) -> PackageRead:
+        return to_package_read(services.finished_goods.get(metrc))
+
+    @patch("/{metrc:str}", sync_to_thread=True)
+    def update_package(
+        self, request: AnyRequest, services: Services, metrc: str, data: PackageUpdate
+    ) -> PackageRead:
+        return to_package_read(services.finished_goods.update(metrc, data, actor_of(request)))
+
+    @post("/{metrc:str}/adjust", status_code=200, sync_to_thread=True)
+    def adjust(
+        self, request: AnyRequest, services: Services, metrc: str, data: AdjustRequest
+    ) -> PackageRead:
+        return to_package_read(services.finished_goods.adjust(metrc, data, actor_of(request)))
+
+    @get("/{metrc:str}/apex-calculate", sync_to_thread=True)
+    def calculate_one(self, services: Services, metrc: str) -> dict[str, ApexCalculation]:
+        record = services.finished_goods.get(metrc)
+        return {record.metrc_number: to_calculation(record)}
+
+    @post("/{metrc:str}/apex-settings", status_code=200, sync_to_thread=True)
+    def apex_settings(
+        self,
+        request: AnyRequest,
+        services: Services,
+        metrc: str,
+        data: dict[str, SkuSettingUpdate],
+    ) -> PackageRead:
+        record = services.finished_goods.update_settings(metrc, data, actor_of(request))
+        return to_package_read(record)
+
+    @post("/{metrc:str}/apex-decrement", status_code=200, sync_to_thread=True)
+    def apex_decrement(
+        self, request: AnyRequest, services: Services, metrc: str, data: DecrementRequest
+    ) -> DecrementResult:
+        outcome = services.finished_goods.decrement(metrc, data, actor_of(request))
+        return DecrementResult(
+            applied=outcome.applied,
+            metrc_number=outcome.record.metrc_number,
+            sku=outcome.sku,
+            units_decremented=outcome.units,
+            available_grams=mg_to_grams(outcome.record.available_mg),
+            units=outcome.record.units,
+        )
+
+    @post("/{metrc:str}/custom-skus", sync_to_thread=True)
+    def add_custom_sku(
+        self, request: AnyRequest, services: Services, metrc: str, data: CustomSkuBody
+    ) -> PackageRead:
+        record = services.finished_goods.put_custom_sku(
+            metrc, data, actor_of(request), replace=False
+        )
+        return to_package_read(record)
+
+    @put("/{metrc:str}/custom-skus", sync_to_thread=True)
+    def put_custom_sku(
+        self, request: AnyRequest, services: Services, metrc: str, data: CustomSkuBody
+    ) -> PackageRead:
+        record = services.finished_goods.put_custom_sku(
+            metrc, data, actor_of(request), replace=True
+        )
+        return to_package_read(record)
+
+    @delete("/{metrc:str}/custom-skus", status_code=200, sync_to_thread=True)
+    def delete_custom_sku(
+        self, request: AnyRequest, services: Services, metrc: str, key: str
+    ) -> PackageRead:
+        record = services.finished_goods.delete_custom_sku(metrc, key, actor_of(request))
+        return to_package_read(record)
+
+    @post("/{metrc:str}/holds", sync_to_thread=True)
+    def add_hold(
+        self, request: AnyRequest, services: Services, metrc: str, data: HoldCreate
+    ) -> HoldCreated:
+        record, hold = services.finished_goods.add_hold(metrc, data, actor_of(request))
+        read = to_hold_read(hold)
+        return HoldCreated(
+            id=read.id,
+            grams=read.grams,
+            reason=read.reason,
+            created_by=read.created_by,
+            created_at=read.created_at,
+            metrc_number=record.metrc_number,
+            available_grams=mg_to_grams(record.available_mg),
+            units=record.units,
+        )
+
+    @delete("/{metrc:str}/holds", status_code=200, sync_to_thread=True)
+    def delete_hold(
+        self,
+        request: AnyRequest,
+        services: Services,
+        metrc: str,
+        hold_id: int = Parameter(query="id", ge=1, le=2**62),
+    ) -> PackageRead:
+        record = services.finished_goods.delete_hold(metrc, hold_id, actor_of(request))
+        return to_package_read(record)
+
+    @get("/{metrc:str}/history", sync_to_thread=True)
+    def history(self, services: Services, metrc: str) -> list[HistoryEntry]:
+        return [to_history_entry(row) for row in services.finished_goods.history(metrc)]

@@ -1,0 +1,449 @@
+"""Finished-goods operations. Each write is one transaction: validate, change, audit, feed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import msgspec
+
+from tracker_service.finished_goods import repository as repo
+from tracker_service.finished_goods import validation as check
+from tracker_service.finished_goods.records import Hold, PackageRecord
+from tracker_service.finished_goods.repository import AuditEntry
+from tracker_service.finished_goods.schemas import (
+    AdjustRequest,
+    CustomSkuBody,
+    DecrementRequest,
+    HoldCreate,
+    PackageCreate,
+    PackageUpdate,
+    SkuSettingUpdate,
+)
+from tracker_service.finished_goods.skus import (
+    SkuSetting,
+    SkuType,
+    canonical_sku,
+    validate_custom_sku_key,
+)
+from tracker_service.lib.changes import append_change
+from tracker_service.lib.clock import now_iso
+from tracker_service.lib.db import Database
+from tracker_service.lib.errors import Conflict, InvalidInput, NotFound
+from tracker_service.lib.grams import grams_to_mg, mg_to_grams
+
+__all__ = ["DecrementOutcome", "FinishedGoodsService"]
+
+_encode_text = msgspec.json.encode
+
+
+class DecrementOutcome:
+    def __init__(self, applied: bool, record: PackageRecord, sku: str, units: int) -> None:
+        self.applied = applied
+        self.record = record
+        self.sku = sku
+        self.units = units
+
+
+class FinishedGoodsService:
+    """Reads and writes packages; ``on_commit`` runs after every committed write."""
+
+    def __init__(self, db: Database, on_commit: Callable[[], None]) -> None:
+        self.db = db
+        self._on_commit = on_commit
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[sqlite3.Connection, str]]:
+        with self.db.transaction() as conn:
+            yield conn, now_iso()
+        self._on_commit()
+
+    @staticmethod
+    def _require(conn: sqlite3.Connection, metrc_number: str) -> PackageRecord:
+        record = repo.load_package(conn, metrc_number.strip().upper())
+        if record is None:
+            raise NotFound(f"no finished-goods package {metrc_number!r}")
+        return record
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, metrc_number: str) -> PackageRecord:
+        return self._require(self.db.reader(), metrc_number)
+
+    def list(self, status: str | None = None, strain: str | None = None) -> list[PackageRecord]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("p.status = ?")
+            params.append(check.status(status))
+        if strain is not None:
+            clauses.append("p.strain = ? COLLATE NOCASE")
+            params.append(" ".join(strain.split()))
+        return repo.load_packages(
+            self.db.reader(), where=" AND ".join(clauses), params=tuple(params)
+        )
+
+    def history(self, metrc_number: str) -> list[sqlite3.Row]:
+        conn = self.db.reader()
+        record = self._require(conn, metrc_number)
+        return repo.load_history(conn, record.metrc_number)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, body: PackageCreate, actor: str) -> PackageRecord:
+        tag = check.metrc_number(body.metrc_number)
+        strain = check.text(body.strain, "strain")
+        initial = grams_to_mg(body.initial_grams, "initial_grams")
+        current = (
+            initial
+            if body.current_grams is None
+            else grams_to_mg(body.current_grams, "current_grams")
+        )
+        with self._write() as (conn, at):
+            if repo.load_package(conn, tag) is not None:
+                raise Conflict(f"package {tag} already exists", metrc_number=tag)
+            record = PackageRecord(
+                metrc_number=tag,
+                strain=strain,
+                status="active",
+                initial_mg=initial,
+                current_mg=current,
+                override_mg=None,
+                sold_mg=0,
+                lines_reserved_mg=0,
+                packed_mg=0,
+                holds=(),
+                settings={},
+                custom_skus={},
+                created_at=at,
+                updated_at=at,
+                status_changed_at=at,
+            )
+            repo.insert_package(conn, record)
+            self._audit(
+                conn,
+                at,
+                tag,
+                actor,
+                "create",
+                "current_grams",
+                "Package created",
+                before_mg=None,
+                after_mg=current,
+            )
+            append_change(conn, tag, "created", at)
+        return record
+
+    def update(self, metrc_number: str, body: PackageUpdate, actor: str) -> PackageRecord:
+        changes: dict[str, object] = {}
+        if isinstance(body.strain, str):
+            changes["strain"] = check.text(body.strain, "strain")
+        if isinstance(body.status, str):
+            changes["status"] = check.status(body.status)
+        override_given = not _is_unset(body.physical_override_grams)
+        if override_given and body.physical_override_grams is not None:
+            changes["override_mg"] = grams_to_mg(
+                body.physical_override_grams,  # type: ignore[arg-type]
+                "physical_override_grams",
+            )
+        elif override_given:
+            changes["override_mg"] = None
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            tag = record.metrc_number
+            columns: dict[str, object] = {}
+            if "strain" in changes and changes["strain"] != record.strain:
+                columns["strain"] = changes["strain"]
+                self._audit(
+                    conn,
+                    at,
+                    tag,
+                    actor,
+                    "update",
+                    "strain",
+                    "Strain renamed",
+                    before_text=record.strain,
+                    after_text=str(changes["strain"]),
+                )
+            if "status" in changes and changes["status"] != record.status:
+                columns["status"] = changes["status"]
+                columns["status_changed_at"] = at
+                self._audit(
+                    conn,
+                    at,
+                    tag,
+                    actor,
+                    "update",
+                    "status",
+                    "Status changed",
+                    before_text=record.status,
+                    after_text=str(changes["status"]),
+                )
+            if "override_mg" in changes and changes["override_mg"] != record.override_mg:
+                new = changes["override_mg"]
+                columns["override_mg"] = new
+                self._audit(
+                    conn,
+                    at,
+                    tag,
+                    actor,
+                    "override",
+                    "physical_override_grams",
+                    "Physical inventory override",
+                    before_mg=record.override_mg,
+                    after_mg=new if isinstance(new, int) else None,
+                )
+            if columns:
+                repo.update_package(conn, tag, at, **columns)
+                append_change(conn, tag, "updated", at)
+            return self._require(conn, tag)
+
+    def adjust(self, metrc_number: str, body: AdjustRequest, actor: str) -> PackageRecord:
+        delta = grams_to_mg(body.delta_grams, "delta_grams", allow_negative=True)
+        if delta == 0:
+            raise InvalidInput("delta_grams", "must not be zero")
+        reason = check.adjust_reason(body.reason, body.note)
+        note = body.note.strip() if body.note else None
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            after = record.current_mg + delta
+            if after < 0:
+                raise Conflict(
+                    f"adjusting {record.metrc_number} by {mg_to_grams(delta)} g would leave "
+                    f"{mg_to_grams(after)} g; it holds {mg_to_grams(record.current_mg)} g",
+                    current_grams=mg_to_grams(record.current_mg),
+                )
+            repo.update_package(conn, record.metrc_number, at, current_mg=after)
+            self._audit(
+                conn,
+                at,
+                record.metrc_number,
+                actor,
+                "adjust",
+                "current_grams",
+                reason,
+                before_mg=record.current_mg,
+                after_mg=after,
+                note=note,
+            )
+            append_change(conn, record.metrc_number, "adjusted", at)
+            return self._require(conn, record.metrc_number)
+
+    def update_settings(
+        self, metrc_number: str, body: dict[str, SkuSettingUpdate], actor: str
+    ) -> PackageRecord:
+        if not body:
+            raise InvalidInput("body", "name at least one SKU to change")
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            settings = dict(record.settings)
+            for given_key, update in body.items():
+                key = canonical_sku(given_key, set(record.custom_skus), given_key)
+                old = settings.get(key, SkuSetting())
+                excluded = old.excluded if _is_unset(update.excluded) else update.excluded
+                manual = old.manual_units if _is_unset(update.manual_units) else update.manual_units
+                settings[key] = SkuSetting(bool(excluded), manual)  # type: ignore[arg-type]
+            if settings == record.settings:
+                return record
+            repo.update_package(conn, record.metrc_number, at, settings=settings)
+            self._audit(
+                conn,
+                at,
+                record.metrc_number,
+                actor,
+                "settings",
+                "apex_sku_settings",
+                "Apex SKU settings changed",
+                before_text=_encode_text(record.settings).decode(),
+                after_text=_encode_text(settings).decode(),
+            )
+            append_change(conn, record.metrc_number, "settings", at)
+            return self._require(conn, record.metrc_number)
+
+    def put_custom_sku(
+        self, metrc_number: str, body: CustomSkuBody, actor: str, *, replace: bool
+    ) -> PackageRecord:
+        key = validate_custom_sku_key(body.key.strip())
+        sku = SkuType(
+            name=check.text(body.name, "name"),
+            mg_per_unit=grams_to_mg(body.grams_per_unit, "grams_per_unit"),
+            pack_size=body.pack_size,
+        )
+        if sku.mg_per_unit <= 0:
+            raise InvalidInput("grams_per_unit", "must be greater than zero")
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            if key in record.custom_skus and not replace:
+                raise Conflict(
+                    f"custom SKU {key!r} already exists on {record.metrc_number}", key=key
+                )
+            if record.custom_skus.get(key) == sku:
+                return record
+            custom = {**record.custom_skus, key: sku}
+            self._save_custom(conn, at, record, custom, actor, f"Custom SKU {key} saved")
+            return self._require(conn, record.metrc_number)
+
+    def delete_custom_sku(self, metrc_number: str, key: str, actor: str) -> PackageRecord:
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            if key not in record.custom_skus:
+                raise NotFound(f"no custom SKU {key!r} on {record.metrc_number}", key=key)
+            custom = {k: v for k, v in record.custom_skus.items() if k != key}
+            self._save_custom(conn, at, record, custom, actor, f"Custom SKU {key} deleted")
+            return self._require(conn, record.metrc_number)
+
+    def _save_custom(
+        self,
+        conn: sqlite3.Connection,
+        at: str,
+        record: PackageRecord,
+        custom: dict[str, SkuType],
+        actor: str,
+        reason: str,
+    ) -> None:
+        settings = {
+            k: v for k, v in record.settings.items() if k in custom or k not in record.custom_skus
+        }
+        repo.update_package(conn, record.metrc_number, at, custom_skus=custom, settings=settings)
+        self._audit(
+            conn,
+            at,
+            record.metrc_number,
+            actor,
+            "custom_sku",
+            "custom_skus",
+            reason,
+            before_text=_encode_text(record.custom_skus).decode(),
+            after_text=_encode_text(custom).decode(),
+        )
+        append_change(conn, record.metrc_number, "custom_skus", at)
+
+    def add_hold(
+        self, metrc_number: str, body: HoldCreate, actor: str
+    ) -> tuple[PackageRecord, Hold]:
+        grams = grams_to_mg(body.grams, "grams")
+        if grams <= 0:
+            raise InvalidInput("grams", "must be greater than zero")
+        reason = check.text(body.reason, "reason", max_length=200)
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            if grams > record.available_mg:
+                raise Conflict(
+                    f"cannot hold {mg_to_grams(grams)} g: {record.metrc_number} has "
+                    f"{mg_to_grams(record.available_mg)} g available",
+                    available_grams=mg_to_grams(record.available_mg),
+                )
+            cursor = conn.execute(
+                "INSERT INTO holds (metrc_number, grams_mg, reason, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record.metrc_number, grams, reason, actor, at),
+            )
+            hold = Hold(int(cursor.lastrowid or 0), grams, reason, actor, at)
+            repo.update_package(conn, record.metrc_number, at)
+            self._audit(
+                conn,
+                at,
+                record.metrc_number,
+                actor,
+                "hold",
+                "grams_held",
+                f"Hold placed: {reason}",
+                before_mg=record.held_mg,
+                after_mg=record.held_mg + grams,
+            )
+            append_change(conn, record.metrc_number, "holds", at)
+            return self._require(conn, record.metrc_number), hold
+
+    def delete_hold(self, metrc_number: str, hold_id: int, actor: str) -> PackageRecord:
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            hold = next((h for h in record.holds if h.id == hold_id), None)
+            if hold is None:
+                raise NotFound(f"no hold {hold_id} on {record.metrc_number}", id=hold_id)
+            conn.execute("DELETE FROM holds WHERE id = ?", (hold_id,))
+            repo.update_package(conn, record.metrc_number, at)
+            self._audit(
+                conn,
+                at,
+                record.metrc_number,
+                actor,
+                "hold",
+                "grams_held",
+                f"Hold released: {hold.reason}",
+                before_mg=record.held_mg,
+                after_mg=record.held_mg - hold.grams_mg,
+            )
+            append_change(conn, record.metrc_number, "holds", at)
+            return self._require(conn, record.metrc_number)
+
+    def decrement(self, metrc_number: str, body: DecrementRequest, actor: str) -> DecrementOutcome:
+        key = body.idempotency_key
+        with self._write() as (conn, at):
+            record = self._require(conn, metrc_number)
+            sku_key = canonical_sku(body.sku, set(record.custom_skus), "sku")
+            seen = conn.execute(
+                "SELECT sku, units FROM decrements WHERE metrc_number = ? AND idempotency_key = ?",
+                (record.metrc_number, key),
+            ).fetchone()
+            if seen is not None:
+                return DecrementOutcome(False, record, seen["sku"], seen["units"])
+            if record.status != "active":
+                raise Conflict(f"{record.metrc_number} is {record.status}; it sells nothing")
+            grams = body.units * record.sku(sku_key).mg_per_sale_unit
+            if grams > record.available_mg:
+                raise Conflict(
+                    f"{body.units} x {sku_key} needs {mg_to_grams(grams)} g; "
+                    f"{record.metrc_number} has {mg_to_grams(record.available_mg)} g available",
+                    available_grams=mg_to_grams(record.available_mg),
+                    requested_grams=mg_to_grams(grams),
+                )
+            conn.execute(
+                "INSERT INTO decrements (metrc_number, idempotency_key, sku, units, grams_mg,"
+                " applied_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (record.metrc_number, key, sku_key, body.units, grams, at),
+            )
+            repo.update_package(conn, record.metrc_number, at, sold_mg=record.sold_mg + grams)
+            self._audit(
+                conn,
+                at,
+                record.metrc_number,
+                actor,
+                "apex_decrement",
+                "grams_ordered",
+                f"Apex sale: {body.units} x {sku_key}",
+                before_mg=record.ordered_mg,
+                after_mg=record.ordered_mg + grams,
+                note=f"idempotency_key={key}",
+            )
+            append_change(conn, record.metrc_number, "decrement", at)
+            return DecrementOutcome(
+                True, self._require(conn, record.metrc_number), sku_key, body.units
+            )
+
+    @staticmethod
+    def _audit(
+        conn: sqlite3.Connection,
+        at: str,
+        metrc_number: str,
+        actor: str,
+        action: str,
+        field: str,
+        reason: str,
+        **values: object,
+    ) -> None:
+        repo.append_audit(
+            conn,
+            at,
+            AuditEntry(
+                metrc_number=metrc_number,
+                actor=actor,
+                action=action,
+                field=field,
+                reason=reason,
+                **values,  # type: ignore[arg-type]
+            ),
+        )
+
+
+def _is_unset(value: object) -> bool:
+    return value is msgspec.UNSET

@@ -1,0 +1,1 @@
+"""Pieces shared by every feature of the tracker: grams, errors, storage, clock."""

@@ -1,0 +1,125 @@
+"""The SQLite schema as an ordered list of migrations; ``PRAGMA user_version`` is the index.
+
+Append a migration to change the schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["MIGRATIONS"]
+
+_V1 = """
+CREATE TABLE packages (
+    metrc_number      TEXT PRIMARY KEY,
+    strain            TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('active', 'archived', 'orphaned')),
+    initial_mg        INTEGER NOT NULL CHECK (initial_mg >= 0),
+    current_mg        INTEGER NOT NULL CHECK (current_mg >= 0),
+    override_mg       INTEGER CHECK (override_mg >= 0),
+    sold_mg           INTEGER NOT NULL DEFAULT 0 CHECK (sold_mg >= 0),
+    sku_settings      TEXT NOT NULL DEFAULT '{}',
+    custom_skus       TEXT NOT NULL DEFAULT '{}',
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    status_changed_at TEXT NOT NULL
+);
+CREATE INDEX packages_strain ON packages (strain COLLATE NOCASE, created_at);
+
+CREATE TABLE holds (
+    id           INTEGER PRIMARY KEY,
+    metrc_number TEXT NOT NULL REFERENCES packages (metrc_number),
+    grams_mg     INTEGER NOT NULL CHECK (grams_mg > 0),
+    reason       TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX holds_package ON holds (metrc_number);
+
+CREATE TABLE decrements (
+    metrc_number    TEXT NOT NULL REFERENCES packages (metrc_number),
+    idempotency_key TEXT NOT NULL,
+    sku             TEXT NOT NULL,
+    units           INTEGER NOT NULL,
+    grams_mg        INTEGER NOT NULL,
+    applied_at      TEXT NOT NULL,
+    PRIMARY KEY (metrc_number, idempotency_key)
+);
+
+CREATE TABLE order_lines (
+    item_id         INTEGER PRIMARY KEY,
+    order_id        INTEGER NOT NULL,
+    invoice_number  TEXT NOT NULL,
+    store           TEXT NOT NULL,
+    strain          TEXT NOT NULL,
+    sku             TEXT NOT NULL,
+    units_ordered   INTEGER NOT NULL,
+    units_packed    INTEGER NOT NULL,
+    requested_metrc TEXT,
+    metrc_number    TEXT REFERENCES packages (metrc_number),
+    state           TEXT NOT NULL CHECK (state IN ('open', 'shipped', 'cancelled', 'removed')),
+    reserved_mg     INTEGER NOT NULL DEFAULT 0,
+    packed_mg       INTEGER NOT NULL DEFAULT 0,
+    shipped_mg      INTEGER NOT NULL DEFAULT 0,
+    first_seen_at   TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX order_lines_package ON order_lines (metrc_number, state);
+
+CREATE TABLE audit_log (
+    id           INTEGER PRIMARY KEY,
+    metrc_number TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    field        TEXT NOT NULL,
+    before_mg    INTEGER,
+    after_mg     INTEGER,
+    before_text  TEXT,
+    after_text   TEXT,
+    reason       TEXT NOT NULL,
+    note         TEXT
+);
+CREATE INDEX audit_log_package ON audit_log (metrc_number, id);
+CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+CREATE TABLE changes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    metrc_number TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    at           TEXT NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id         INTEGER PRIMARY KEY,
+    key_hash   TEXT NOT NULL UNIQUE,
+    prefix     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE sync_lease (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    holder     TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1,)

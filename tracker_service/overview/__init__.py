@@ -1,0 +1,1 @@
+"""The overview numbers (ApexAPI's connection check calls this)."""

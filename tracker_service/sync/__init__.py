@@ -1,0 +1,1 @@
+"""What the ApexAPI sync engine talks to: change feed, sync lease and order-line sync."""
