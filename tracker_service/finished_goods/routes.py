@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from tracker_service.finished_goods.presenters import (
     to_calculation,
@@ -27,9 +27,9 @@ from tracker_service.finished_goods.schemas import (
     PackageUpdate,
     SkuSettingUpdate,
 )
+from tracker_service.lib.deps import ServicesDep
 from tracker_service.lib.grams import mg_to_grams
 from tracker_service.lib.guards import actor_of
-from tracker_service.services import Services
 
 __all__ = ["FinishedGoodsController", "apex_calculate"]
 
@@ -37,7 +37,7 @@ AnyRequest = Request[Any, Any, Any]
 
 
 @get("/apex-calculate", summary="Units per SKU of every package the sync engine should see")
-async def apex_calculate(request: AnyRequest, services: Services) -> Response[bytes]:
+async def apex_calculate(request: AnyRequest, services: ServicesDep) -> Response[bytes]:
     """Every active package, plus those archived or orphaned in the last 30 days."""
     body, etag = services.calculation.current()
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
@@ -59,34 +59,47 @@ class FinishedGoodsController(Controller):
 
     @get("/", sync_to_thread=True)
     def list_packages(
-        self, services: Services, status: str | None = None, strain: str | None = None
+        self,
+        services: ServicesDep,
+        status: FromQuery[str | None] = None,
+        strain: FromQuery[str | None] = None,
     ) -> list[PackageRead]:
         return [to_package_read(r) for r in services.finished_goods.list(status, strain)]
 
     @post("/", sync_to_thread=True)
     def create_package(
-        self, request: AnyRequest, services: Services, data: PackageCreate
+        self, request: AnyRequest, services: ServicesDep, data: JSONBody[PackageCreate]
     ) -> PackageRead:
         return to_package_read(services.finished_goods.create(data, actor_of(request)))
 
     @get("/{metrc:str}", sync_to_thread=True)
-    def read_package(self, services: Services, metrc: str) -> PackageRead:
+    def read_package(self, services: ServicesDep, metrc: FromPath[str]) -> PackageRead:
         return to_package_read(services.finished_goods.get(metrc))
 
     @patch("/{metrc:str}", sync_to_thread=True)
     def update_package(
-        self, request: AnyRequest, services: Services, metrc: str, data: PackageUpdate
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[PackageUpdate],
     ) -> PackageRead:
         return to_package_read(services.finished_goods.update(metrc, data, actor_of(request)))
 
     @post("/{metrc:str}/adjust", status_code=200, sync_to_thread=True)
     def adjust(
-        self, request: AnyRequest, services: Services, metrc: str, data: AdjustRequest
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[AdjustRequest],
     ) -> PackageRead:
         return to_package_read(services.finished_goods.adjust(metrc, data, actor_of(request)))
 
     @get("/{metrc:str}/apex-calculate", sync_to_thread=True)
-    def calculate_one(self, services: Services, metrc: str) -> dict[str, ApexCalculation]:
+    def calculate_one(
+        self, services: ServicesDep, metrc: FromPath[str]
+    ) -> dict[str, ApexCalculation]:
         record = services.finished_goods.get(metrc)
         return {record.metrc_number: to_calculation(record)}
 
@@ -94,16 +107,20 @@ class FinishedGoodsController(Controller):
     def apex_settings(
         self,
         request: AnyRequest,
-        services: Services,
-        metrc: str,
-        data: dict[str, SkuSettingUpdate],
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[dict[str, SkuSettingUpdate]],
     ) -> PackageRead:
         record = services.finished_goods.update_settings(metrc, data, actor_of(request))
         return to_package_read(record)
 
     @post("/{metrc:str}/apex-decrement", status_code=200, sync_to_thread=True)
     def apex_decrement(
-        self, request: AnyRequest, services: Services, metrc: str, data: DecrementRequest
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[DecrementRequest],
     ) -> DecrementResult:
         outcome = services.finished_goods.decrement(metrc, data, actor_of(request))
         return DecrementResult(
@@ -117,7 +134,11 @@ class FinishedGoodsController(Controller):
 
     @post("/{metrc:str}/custom-skus", sync_to_thread=True)
     def add_custom_sku(
-        self, request: AnyRequest, services: Services, metrc: str, data: CustomSkuBody
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[CustomSkuBody],
     ) -> PackageRead:
         record = services.finished_goods.put_custom_sku(
             metrc, data, actor_of(request), replace=False
@@ -126,7 +147,11 @@ class FinishedGoodsController(Controller):
 
     @put("/{metrc:str}/custom-skus", sync_to_thread=True)
     def put_custom_sku(
-        self, request: AnyRequest, services: Services, metrc: str, data: CustomSkuBody
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[CustomSkuBody],
     ) -> PackageRead:
         record = services.finished_goods.put_custom_sku(
             metrc, data, actor_of(request), replace=True
@@ -135,14 +160,18 @@ class FinishedGoodsController(Controller):
 
     @delete("/{metrc:str}/custom-skus", status_code=200, sync_to_thread=True)
     def delete_custom_sku(
-        self, request: AnyRequest, services: Services, metrc: str, key: str
+        self, request: AnyRequest, services: ServicesDep, metrc: FromPath[str], key: FromQuery[str]
     ) -> PackageRead:
         record = services.finished_goods.delete_custom_sku(metrc, key, actor_of(request))
         return to_package_read(record)
 
     @post("/{metrc:str}/holds", sync_to_thread=True)
     def add_hold(
-        self, request: AnyRequest, services: Services, metrc: str, data: HoldCreate
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        data: JSONBody[HoldCreate],
     ) -> HoldCreated:
         record, hold = services.finished_goods.add_hold(metrc, data, actor_of(request))
         read = to_hold_read(hold)
@@ -161,13 +190,13 @@ class FinishedGoodsController(Controller):
     def delete_hold(
         self,
         request: AnyRequest,
-        services: Services,
-        metrc: str,
-        hold_id: int = Parameter(query="id", ge=1, le=2**62),
+        services: ServicesDep,
+        metrc: FromPath[str],
+        hold_id: Annotated[int, QueryParameter(name="id", ge=1, le=2**62)],
     ) -> PackageRead:
         record = services.finished_goods.delete_hold(metrc, hold_id, actor_of(request))
         return to_package_read(record)
 
     @get("/{metrc:str}/history", sync_to_thread=True)
-    def history(self, services: Services, metrc: str) -> list[HistoryEntry]:
+    def history(self, services: ServicesDep, metrc: FromPath[str]) -> list[HistoryEntry]:
         return [to_history_entry(row) for row in services.finished_goods.history(metrc)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import typing
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
@@ -38,11 +40,50 @@ def _field_of(item: dict[str, Any]) -> str | None:
     return None
 
 
+def _body_error(request: Request[Any, Any, Any]) -> str | None:
+    """Decode the body again to learn the full path of a nested error (Litestar drops it)."""
+    body = getattr(request, "_body", None)
+    handler = request.scope.get("route_handler")
+    signature = getattr(handler, "parsed_fn_signature", None)
+    data = signature.parameters.get("data") if signature is not None else None
+    if not isinstance(body, bytes) or data is None:
+        return None
+    try:
+        msgspec.json.decode(body, type=data.annotation, strict=False)
+    except msgspec.ValidationError as error:
+        return _name_dict_key(body, data.annotation, str(error))
+    except Exception:  # any other failure: keep Litestar's own message
+        return None
+    return None
+
+
+def _name_dict_key(body: bytes, annotation: Any, message: str) -> str:
+    """msgspec writes ``$[...]`` for a key of a mapping body; put the real key there."""
+    if "`$[...]" not in message or typing.get_origin(annotation) is not dict:
+        return message
+    value_type = typing.get_args(annotation)[1]
+    for key, raw in msgspec.json.decode(body, type=dict[str, msgspec.Raw]).items():
+        try:
+            msgspec.json.decode(raw, type=value_type, strict=False)
+        except msgspec.ValidationError as error:
+            inner = str(error)
+            path = _MSGSPEC_PATH.search(inner)
+            suffix = path.group("path") if path else ""
+            return (
+                _MSGSPEC_PATH.sub(f"at `$.{key}{suffix}`", inner)
+                if path
+                else (f"{inner} - at `$.{key}`")
+            )
+    return message
+
+
 def _validation_error(
-    _: Request[Any, Any, Any], exc: ValidationException
+    request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
     items = exc.extra if isinstance(exc.extra, list) else []
     first = items[0] if items and isinstance(items[0], dict) else {}
+    if first.get("source") == "body" and (precise := _body_error(request)):
+        first = {"message": precise}
     message = str(first.get("message") or exc.detail)
     field = _field_of(first) or "body"
     if "JSON is malformed" in message or "invalid json" in message.lower():

@@ -6,8 +6,8 @@ import msgspec
 from litestar import get
 
 from tracker_service.finished_goods import repository as repo
+from tracker_service.lib.deps import ServicesDep
 from tracker_service.lib.grams import mg_to_grams
-from tracker_service.services import Services
 
 __all__ = ["STAGES", "overview"]
 
@@ -27,7 +27,7 @@ class Overview(msgspec.Struct):
 
 
 @get("/api/overview", sync_to_thread=True, summary="Counts for dashboards and connection checks")
-def overview(services: Services) -> Overview:
+def overview(services: ServicesDep) -> Overview:
     active = repo.load_packages(services.db.reader(), where="p.status = 'active'")
     by_stage = dict.fromkeys(STAGES, 0)
     return Overview(

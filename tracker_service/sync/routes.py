@@ -6,11 +6,11 @@ import asyncio
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from tracker_service.lib.changes import changes_since, current_cursor
+from tracker_service.lib.deps import ServicesDep
 from tracker_service.lib.guards import actor_of
-from tracker_service.services import Services
 from tracker_service.sync.schemas import (
     Change,
     ChangeFeed,
@@ -30,7 +30,7 @@ _PAGE = 1000
 
 @get("/api/changes", summary="Long-poll change feed of finished-goods packages")
 async def changes(
-    services: Services,
+    services: ServicesDep,
     since: Annotated[int, Parameter(ge=0, le=2**62)] = 0,
     wait: Annotated[float, Parameter(ge=0, le=3600)] = 0.0,
 ) -> ChangeFeed:
@@ -60,20 +60,20 @@ class SyncController(Controller):
     tags = ["sync"]  # noqa: RUF012
 
     @post("/lease", status_code=200, sync_to_thread=True)
-    def take_lease(self, services: Services, data: LeaseRequest) -> LeaseGrant:
+    def take_lease(self, services: ServicesDep, data: JSONBody[LeaseRequest]) -> LeaseGrant:
         holder, expires_at = services.lease.acquire(data.holder, data.ttl_seconds)
         return LeaseGrant(holder=holder, expires_at=expires_at, ttl_seconds=data.ttl_seconds)
 
     @delete("/lease", status_code=200, sync_to_thread=True)
     def release_lease(
         self,
-        services: Services,
+        services: ServicesDep,
         holder: Annotated[str, Parameter(min_length=1, max_length=200)],
     ) -> dict[str, Any]:
         return {"holder": holder, "released": services.lease.release(holder)}
 
     @put("/order-lines", sync_to_thread=True)
     def order_lines(
-        self, request: Request[Any, Any, Any], services: Services, data: OrderLinesPut
+        self, request: Request[Any, Any, Any], services: ServicesDep, data: JSONBody[OrderLinesPut]
     ) -> OrderLinesResult:
         return services.order_lines.replace(data.lines, actor_of(request))

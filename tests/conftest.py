@@ -1,0 +1,99 @@
+"""Shared fixtures: a real tracker on loopback over a real SQLite file in ``tmp_path``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from tracker_service.app import TrackerSettings, create_app
+from tracker_service.auth.api_keys import ApiKeyStore
+from tracker_service.services import Services
+
+
+@dataclass
+class RunningTracker:
+    """A tracker served by uvicorn in a background thread, with a client holding its key."""
+
+    base_url: str
+    api_key: str
+    db_path: Path
+    services: Services
+    client: httpx.Client
+
+    def package(self, metrc: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/finished-goods/{metrc}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def snapshot(self, metrc: str) -> tuple[Any, ...]:
+        """Everything an error must leave unchanged."""
+        return (
+            self.client.get(f"/api/finished-goods/{metrc}").json(),
+            self.client.get(f"/api/finished-goods/{metrc}/history").json(),
+            self.client.get("/apex-calculate").content,
+            self.client.get("/api/changes", params={"since": 0}).json()["cursor"],
+        )
+
+    def create(self, metrc: str, strain: str = "Wedding Cake", grams: float = 500) -> dict:
+        response = self.client.post(
+            "/api/finished-goods",
+            json={"metrc_number": metrc, "strain": strain, "initial_grams": grams},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+class ServerThread:
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("tracker did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@contextmanager
+def running_tracker(folder: Path) -> Iterator[RunningTracker]:
+    db_path = folder / "tracker.db"
+    services = Services.open(db_path)
+    key = ApiKeyStore(services.db).rotate(created_by="tests")
+    app = create_app(TrackerSettings(db_path=db_path), services=services)
+    with ServerThread(app) as base_url, httpx.Client(
+        base_url=base_url, headers={"X-API-Key": key}, timeout=30
+    ) as client:
+        yield RunningTracker(base_url, key, db_path, services, client)
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> Iterator[RunningTracker]:
+    """A fresh tracker with an empty database for one test."""
+    with running_tracker(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTracker]:
+    """One tracker for a whole module, for tests that only make requests that must fail."""
+    with running_tracker(tmp_path_factory.mktemp("shared")) as running:
+        yield running
