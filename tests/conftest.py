@@ -79,9 +79,10 @@ def running_tracker(folder: Path) -> Iterator[RunningTracker]:
     services = Services.open(db_path)
     key = ApiKeyStore(services.db).rotate(created_by="tests")
     app = create_app(TrackerSettings(db_path=db_path), services=services)
-    with ServerThread(app) as base_url, httpx.Client(
-        base_url=base_url, headers={"X-API-Key": key}, timeout=30
-    ) as client:
+    with (
+        ServerThread(app) as base_url,
+        httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as client,
+    ):
         yield RunningTracker(base_url, key, db_path, services, client)
 
 

@@ -7,11 +7,15 @@ import pytest
 from tests.conftest import RunningTracker
 
 TAG = "1A40603000123456"
-DEFAULT_UNITS_500G = {"singles_0_5g": 1000, "singles_1g": 500, "box_0_5g_6pk": 166,
-                      "box_0_5g_12pk": 83}
+DEFAULT_UNITS_500G = {
+    "singles_0_5g": 1000,
+    "singles_1g": 500,
+    "box_0_5g_6pk": 166,
+    "box_0_5g_12pk": 83,
+}
 
 
-def assert_error(response, status: int, field: str | None = None) -> dict:  # noqa: ANN001
+def assert_error(response, status: int, field: str | None = None) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["error"] and body["detail"]
@@ -27,22 +31,47 @@ def test_create_and_read_package(tracker: RunningTracker) -> None:
     assert created["metrc_number"] == TAG
     read = tracker.package(TAG)
     assert read == created
-    assert {k: read[k] for k in ("strain", "status", "initial_grams", "current_grams",
-            "physical_override_grams", "grams_ordered", "grams_packed", "grams_held",
-            "available_grams", "units", "custom_skus")} == {
-        "strain": "Wedding Cake", "status": "active", "initial_grams": 500,
-        "current_grams": 500, "physical_override_grams": None, "grams_ordered": 0,
-        "grams_packed": 0, "grams_held": 0, "available_grams": 500,
-        "units": DEFAULT_UNITS_500G, "custom_skus": {},
+    assert {
+        k: read[k]
+        for k in (
+            "strain",
+            "status",
+            "initial_grams",
+            "current_grams",
+            "physical_override_grams",
+            "grams_ordered",
+            "grams_packed",
+            "grams_held",
+            "available_grams",
+            "units",
+            "custom_skus",
+        )
+    } == {
+        "strain": "Wedding Cake",
+        "status": "active",
+        "initial_grams": 500,
+        "current_grams": 500,
+        "physical_override_grams": None,
+        "grams_ordered": 0,
+        "grams_packed": 0,
+        "grams_held": 0,
+        "available_grams": 500,
+        "units": DEFAULT_UNITS_500G,
+        "custom_skus": {},
     }
 
 
 def test_create_with_current_grams_and_milligrams(tracker: RunningTracker) -> None:
     """current_grams may differ from initial_grams; milligram precision is kept exactly."""
-    response = tracker.client.post("/api/finished-goods", json={
-        "metrc_number": TAG, "strain": "Blue Dream", "initial_grams": 100.5,
-        "current_grams": 99.999,
-    })
+    response = tracker.client.post(
+        "/api/finished-goods",
+        json={
+            "metrc_number": TAG,
+            "strain": "Blue Dream",
+            "initial_grams": 100.5,
+            "current_grams": 99.999,
+        },
+    )
     assert response.status_code == 201
     assert (response.json()["initial_grams"], response.json()["current_grams"]) == (100.5, 99.999)
     assert response.json()["units"]["singles_0_5g"] == 199
@@ -59,8 +88,10 @@ def test_create_with_current_grams_and_milligrams(tracker: RunningTracker) -> No
         ({"metrc_number": TAG, "strain": "X", "initial_grams": "one"}, "initial_grams"),
         ({"metrc_number": TAG, "strain": "X"}, "initial_grams"),
         ({"metrc_number": TAG, "strain": "X", "initial_grams": 1, "colour": "red"}, "colour"),
-        ({"metrc_number": TAG, "strain": "X", "initial_grams": 1, "current_grams": -2},
-         "current_grams"),
+        (
+            {"metrc_number": TAG, "strain": "X", "initial_grams": 1, "current_grams": -2},
+            "current_grams",
+        ),
     ],
 )
 def test_create_rejects_bad_input_naming_the_field(
@@ -74,8 +105,9 @@ def test_create_rejects_bad_input_naming_the_field(
 def test_malformed_json_is_400(shared_tracker: RunningTracker) -> None:
     """A body that is not JSON is refused with 400 naming the body."""
     response = shared_tracker.client.post(
-        "/api/finished-goods", content=b'{"metrc_number": ', headers={"Content-Type":
-                                                                      "application/json"}
+        "/api/finished-goods",
+        content=b'{"metrc_number": ',
+        headers={"Content-Type": "application/json"},
     )
     assert_error(response, 400, "body")
 
@@ -96,15 +128,21 @@ def test_unknown_package_is_404_everywhere(shared_tracker: RunningTracker) -> No
     c = shared_tracker.client
     missing = "/api/finished-goods/ZZZZZZZZZZZZ"
     for response in (
-        c.get(missing), c.get(missing + "/history"), c.get(missing + "/apex-calculate"),
+        c.get(missing),
+        c.get(missing + "/history"),
+        c.get(missing + "/apex-calculate"),
         c.patch(missing, json={"status": "archived"}),
         c.post(missing + "/adjust", json={"delta_grams": 1, "reason": "Mistake"}),
         c.post(missing + "/apex-settings", json={"singles_1g": {"excluded": True}}),
-        c.post(missing + "/apex-decrement",
-               json={"sku": "singles_1g", "units": 1, "idempotency_key": "k"}),
+        c.post(
+            missing + "/apex-decrement",
+            json={"sku": "singles_1g", "units": 1, "idempotency_key": "k"},
+        ),
         c.post(missing + "/holds", json={"grams": 1, "reason": "r"}),
-        c.post(missing + "/custom-skus",
-               json={"key": "x_1g", "name": "X", "grams_per_unit": 1, "pack_size": 1}),
+        c.post(
+            missing + "/custom-skus",
+            json={"key": "x_1g", "name": "X", "grams_per_unit": 1, "pack_size": 1},
+        ),
     ):
         assert_error(response, 404)
 
@@ -114,32 +152,46 @@ def test_list_filters_by_status_and_strain(tracker: RunningTracker) -> None:
     tracker.create("AAAAAAAAAA01", strain="Blue Dream")
     tracker.create("AAAAAAAAAA02", strain="Wedding Cake")
     tracker.client.patch("/api/finished-goods/AAAAAAAAAA02", json={"status": "archived"})
-    tags = lambda **q: [p["metrc_number"] for p in  # noqa: E731
-                        tracker.client.get("/api/finished-goods", params=q).json()]
+
+    def tags(**query: str) -> list[str]:
+        packages = tracker.client.get("/api/finished-goods", params=query).json()
+        return [p["metrc_number"] for p in packages]
+
     assert tags() == ["AAAAAAAAAA01", "AAAAAAAAAA02"]
     assert tags(status="archived") == ["AAAAAAAAAA02"]
     assert tags(strain="blue  dream") == ["AAAAAAAAAA01"]
-    assert_error(tracker.client.get("/api/finished-goods", params={"status": "gone"}), 422,
-                 "status")
+    assert_error(
+        tracker.client.get("/api/finished-goods", params={"status": "gone"}), 422, "status"
+    )
 
 
 def test_patch_override_status_and_strain(tracker: RunningTracker) -> None:
     """Override replaces METRC grams in the calculation; null clears it; archive zeroes units."""
     tracker.create(TAG, grams=500)
-    response = tracker.client.patch(f"/api/finished-goods/{TAG}",
-                                    json={"physical_override_grams": 100})
+    response = tracker.client.patch(
+        f"/api/finished-goods/{TAG}", json={"physical_override_grams": 100}
+    )
     assert response.status_code == 200
     assert response.json()["available_grams"] == 100
     assert response.json()["units"]["singles_1g"] == 100
-    body = tracker.client.patch(f"/api/finished-goods/{TAG}",
-                                json={"physical_override_grams": None, "strain": "Cake"}).json()
+    body = tracker.client.patch(
+        f"/api/finished-goods/{TAG}", json={"physical_override_grams": None, "strain": "Cake"}
+    ).json()
     assert (body["physical_override_grams"], body["strain"], body["available_grams"]) == (
-        None, "Cake", 500)
+        None,
+        "Cake",
+        500,
+    )
     body = tracker.client.patch(f"/api/finished-goods/{TAG}", json={"status": "orphaned"}).json()
     assert body["units"] == dict.fromkeys(DEFAULT_UNITS_500G, 0)
     fields = [e["field"] for e in tracker.client.get(f"/api/finished-goods/{TAG}/history").json()]
-    assert fields == ["current_grams", "physical_override_grams", "strain",
-                      "physical_override_grams", "status"]
+    assert fields == [
+        "current_grams",
+        "physical_override_grams",
+        "strain",
+        "physical_override_grams",
+        "status",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -163,11 +215,14 @@ def test_patch_bad_input_changes_nothing(tracker: RunningTracker, body: dict, fi
 def test_adjust_with_reason_is_audited(tracker: RunningTracker) -> None:
     """A signed adjustment changes current_grams and records who, why, before and after."""
     tracker.create(TAG, grams=500)
-    response = tracker.client.post(f"/api/finished-goods/{TAG}/adjust",
-                                   json={"delta_grams": -12.5, "reason": "damage"})
+    response = tracker.client.post(
+        f"/api/finished-goods/{TAG}/adjust", json={"delta_grams": -12.5, "reason": "damage"}
+    )
     assert response.json()["current_grams"] == 487.5
-    response = tracker.client.post(f"/api/finished-goods/{TAG}/adjust", json={
-        "delta_grams": 2.5, "reason": "Other", "note": "found under the table"})
+    response = tracker.client.post(
+        f"/api/finished-goods/{TAG}/adjust",
+        json={"delta_grams": 2.5, "reason": "Other", "note": "found under the table"},
+    )
     assert response.json()["current_grams"] == 490
     history = tracker.client.get(f"/api/finished-goods/{TAG}/history").json()
     assert [(h["field"], h["before"], h["after"], h["reason"], h["note"]) for h in history[1:]] == [
@@ -194,8 +249,7 @@ def test_adjust_refusals_change_nothing(
     """Below zero is 409; bad reason, zero or sub-milligram delta is 422; nothing changes."""
     tracker.create(TAG, grams=500)
     before = tracker.snapshot(TAG)
-    assert_error(tracker.client.post(f"/api/finished-goods/{TAG}/adjust", json=body), status,
-                 field)
+    assert_error(tracker.client.post(f"/api/finished-goods/{TAG}/adjust", json=body), status, field)
     assert tracker.snapshot(TAG) == before
 
 
@@ -203,11 +257,16 @@ def test_apex_settings_partial_update_with_aliases(tracker: RunningTracker) -> N
     """Only the SKUs and fields given change; aliases map to canonical keys (guide §4.6)."""
     tracker.create(TAG, grams=500)
     url = f"/api/finished-goods/{TAG}/apex-settings"
-    tracker.client.post(url, json={"singles_1_0g": {"excluded": True},
-                                   "magnetic_box_6pk": {"manual_units": 50}})
+    tracker.client.post(
+        url, json={"singles_1_0g": {"excluded": True}, "magnetic_box_6pk": {"manual_units": 50}}
+    )
     body = tracker.client.post(url, json={"box_0_5g_6pk": {"excluded": False}}).json()
-    assert body["units"] == {"singles_0_5g": 1000, "singles_1g": 0, "box_0_5g_6pk": 50,
-                             "box_0_5g_12pk": 83}
+    assert body["units"] == {
+        "singles_0_5g": 1000,
+        "singles_1g": 0,
+        "box_0_5g_6pk": 50,
+        "box_0_5g_12pk": 83,
+    }
     assert body["apex_sku_settings"]["box_0_5g_6pk"] == {"excluded": False, "manual_units": 50}
     body = tracker.client.post(url, json={"box_0_5g_6pk": {"manual_units": None}}).json()
     assert body["units"]["box_0_5g_6pk"] == 166
@@ -243,14 +302,16 @@ def test_custom_skus_lifecycle(tracker: RunningTracker) -> None:
     assert body.status_code == 201
     assert body.json()["units"]["cannadart_0_8g"] == 125
     assert body.json()["custom_skus"] == {
-        "cannadart_0_8g": {"name": "CannaDart", "grams_per_unit": 0.8, "pack_size": 1}}
+        "cannadart_0_8g": {"name": "CannaDart", "grams_per_unit": 0.8, "pack_size": 1}
+    }
     before = tracker.snapshot(TAG)
     assert_error(tracker.client.post(url, json=dart), 409)
     assert tracker.snapshot(TAG) == before
     body = tracker.client.put(url, json={**dart, "pack_size": 5}).json()
     assert body["units"]["cannadart_0_8g"] == 25
-    body = tracker.client.put(url, json={"key": "cocoa_blunt_1g", "name": "Cocoa Blunt",
-                                         "grams_per_unit": 1}).json()
+    body = tracker.client.put(
+        url, json={"key": "cocoa_blunt_1g", "name": "Cocoa Blunt", "grams_per_unit": 1}
+    ).json()
     assert list(body["units"])[-2:] == ["cannadart_0_8g", "cocoa_blunt_1g"]
     body = tracker.client.delete(url, params={"key": "cannadart_0_8g"}).json()
     assert "cannadart_0_8g" not in body["units"]
@@ -330,8 +391,9 @@ def test_decrement_refusals_change_nothing(
     assert_error(response, status, field)
     assert tracker.snapshot(TAG) == before
     if status == 409:  # the refused key was not burnt: a smaller sale with it still applies
-        ok = tracker.client.post(f"/api/finished-goods/{TAG}/apex-decrement",
-                                 json={**sale, "units": 500}).json()
+        ok = tracker.client.post(
+            f"/api/finished-goods/{TAG}/apex-decrement", json={**sale, "units": 500}
+        ).json()
         assert ok["applied"] is True
 
 
@@ -339,8 +401,10 @@ def test_decrement_on_archived_package_is_409(tracker: RunningTracker) -> None:
     """Archived packages sell nothing, so a sale against one is refused."""
     tracker.create(TAG)
     tracker.client.patch(f"/api/finished-goods/{TAG}", json={"status": "archived"})
-    response = tracker.client.post(f"/api/finished-goods/{TAG}/apex-decrement",
-                                   json={"sku": "singles_1g", "units": 1, "idempotency_key": "a"})
+    response = tracker.client.post(
+        f"/api/finished-goods/{TAG}/apex-decrement",
+        json={"sku": "singles_1g", "units": 1, "idempotency_key": "a"},
+    )
     assert_error(response, 409)
 
 
@@ -351,16 +415,25 @@ def test_apex_calculate_shape_etag_and_304(tracker: RunningTracker) -> None:
     tracker.client.patch("/api/finished-goods/ARCHIVED0001", json={"status": "archived"})
     response = tracker.client.get("/apex-calculate")
     assert response.json() == {
-        TAG: {"strain": "Wedding Cake", "status": "active", "available_grams": 500,
-              "units": DEFAULT_UNITS_500G},
-        "ARCHIVED0001": {"strain": "Old", "status": "archived", "available_grams": 0,
-                         "units": dict.fromkeys(DEFAULT_UNITS_500G, 0)},
+        TAG: {
+            "strain": "Wedding Cake",
+            "status": "active",
+            "available_grams": 500,
+            "units": DEFAULT_UNITS_500G,
+        },
+        "ARCHIVED0001": {
+            "strain": "Old",
+            "status": "archived",
+            "available_grams": 0,
+            "units": dict.fromkeys(DEFAULT_UNITS_500G, 0),
+        },
     }
     etag = response.headers["etag"]
     cached = tracker.client.get("/apex-calculate", headers={"If-None-Match": etag})
     assert (cached.status_code, cached.content, cached.headers["etag"]) == (304, b"", etag)
-    tracker.client.post(f"/api/finished-goods/{TAG}/adjust",
-                        json={"delta_grams": -1, "reason": "Waste"})
+    tracker.client.post(
+        f"/api/finished-goods/{TAG}/adjust", json={"delta_grams": -1, "reason": "Waste"}
+    )
     changed = tracker.client.get("/apex-calculate", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
@@ -388,7 +461,13 @@ def test_overview_counts_active_packages(tracker: RunningTracker) -> None:
     tracker.create("AAAAAAAAAA02", grams=20)
     assert tracker.client.get("/api/overview").json() == {
         "active_batches": 0,
-        "batches_by_stage": {"grinding": 0, "rolling": 0, "testing": 0, "packaging": 0,
-                             "complete": 0, "cancelled": 0},
+        "batches_by_stage": {
+            "grinding": 0,
+            "rolling": 0,
+            "testing": 0,
+            "packaging": 0,
+            "complete": 0,
+            "cancelled": 0,
+        },
         "finished_goods": {"active": 2, "available_grams": 30.5},
     }

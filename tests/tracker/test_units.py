@@ -49,8 +49,12 @@ def oracle_units(available_grams: Decimal, grams_per_unit: Decimal, pack: int) -
 def test_guide_worked_example() -> None:
     """500 g available gives 1000 / 500 / 166 / 83 for the four default SKUs (SPEC §9)."""
     units = calculate_apex_units("active", 500_000, {}, {})
-    assert units == {"singles_0_5g": 1000, "singles_1g": 500, "box_0_5g_6pk": 166,
-                     "box_0_5g_12pk": 83}
+    assert units == {
+        "singles_0_5g": 1000,
+        "singles_1g": 500,
+        "box_0_5g_6pk": 166,
+        "box_0_5g_12pk": 83,
+    }
 
 
 def test_guide_custom_skus() -> None:
@@ -60,8 +64,14 @@ def test_guide_custom_skus() -> None:
         "cannadart_0_8g": SkuType("CannaDart", 800, 1),
     }
     units = calculate_apex_units("active", 100_000, {}, custom)
-    assert units == {"singles_0_5g": 200, "singles_1g": 100, "box_0_5g_6pk": 33,
-                     "box_0_5g_12pk": 16, "cannadart_0_8g": 125, "cocoa_blunt_1g": 100}
+    assert units == {
+        "singles_0_5g": 200,
+        "singles_1g": 100,
+        "box_0_5g_6pk": 33,
+        "box_0_5g_12pk": 16,
+        "cannadart_0_8g": 125,
+        "cocoa_blunt_1g": 100,
+    }
 
 
 def test_excluded_and_manual_settings() -> None:
@@ -72,25 +82,36 @@ def test_excluded_and_manual_settings() -> None:
         "box_0_5g_12pk": SkuSetting(excluded=True, manual_units=7),
     }
     units = calculate_apex_units("active", 500_000, settings, {})
-    assert units == {"singles_0_5g": 1000, "singles_1g": 0, "box_0_5g_6pk": 50,
-                     "box_0_5g_12pk": 0}
+    assert units == {"singles_0_5g": 1000, "singles_1g": 0, "box_0_5g_6pk": 50, "box_0_5g_12pk": 0}
 
 
 @pytest.mark.parametrize("status", ["archived", "orphaned"])
 def test_retired_packages_sell_nothing(status: str) -> None:
     """Archived and orphaned packages yield 0 for every SKU, manual units included."""
     units = calculate_apex_units(
-        status, 500_000, {"singles_0_5g": SkuSetting(manual_units=9)},
+        status,
+        500_000,
+        {"singles_0_5g": SkuSetting(manual_units=9)},
         {"cannadart_0_8g": SkuType("CannaDart", 800, 1)},
     )
-    assert units == {"singles_0_5g": 0, "singles_1g": 0, "box_0_5g_6pk": 0,
-                     "box_0_5g_12pk": 0, "cannadart_0_8g": 0}
+    assert units == {
+        "singles_0_5g": 0,
+        "singles_1g": 0,
+        "box_0_5g_6pk": 0,
+        "box_0_5g_12pk": 0,
+        "cannadart_0_8g": 0,
+    }
 
 
 def test_available_uses_override_and_subtracts_commitments() -> None:
     """Override replaces METRC grams; ordered, packed and held grams are subtracted."""
-    amounts = PackageAmounts(current_mg=500_000, override_mg=480_000, ordered_mg=100_000,
-                             packed_mg=50_000, held_mg=30_000)
+    amounts = PackageAmounts(
+        current_mg=500_000,
+        override_mg=480_000,
+        ordered_mg=100_000,
+        packed_mg=50_000,
+        held_mg=30_000,
+    )
     assert available_mg(amounts) == 300_000
     assert available_mg(PackageAmounts(current_mg=10, ordered_mg=20)) == 0
 
@@ -104,7 +125,11 @@ def test_available_uses_override_and_subtracts_commitments() -> None:
     custom=custom_skus,
 )
 def test_units_never_advertise_more_grams_than_available(
-    current: int, override: int | None, ordered: int, packed: int, held: int,
+    current: int,
+    override: int | None,
+    ordered: int,
+    packed: int,
+    held: int,
     custom: dict[str, SkuType],
 ) -> None:
     """For every SKU, units x grams per sale unit <= available, and one more unit would not fit."""
@@ -128,8 +153,9 @@ def test_units_never_advertise_more_grams_than_available(
     available=milligrams,
     settings=st.dictionaries(
         st.sampled_from(sorted(DEFAULT_SKUS)),
-        st.builds(SkuSetting, excluded=st.booleans(),
-                  manual_units=st.none() | st.integers(0, 10_000)),
+        st.builds(
+            SkuSetting, excluded=st.booleans(), manual_units=st.none() | st.integers(0, 10_000)
+        ),
     ),
     status=st.sampled_from(["active", "archived", "orphaned"]),
 )
@@ -145,8 +171,9 @@ def test_settings_rules_against_oracle(
         elif setting.manual_units is not None:
             expected = setting.manual_units
         else:
-            expected = oracle_units(Decimal(available) / 1000, Decimal(sku.mg_per_unit) / 1000,
-                                    sku.pack_size)
+            expected = oracle_units(
+                Decimal(available) / 1000, Decimal(sku.mg_per_unit) / 1000, sku.pack_size
+            )
         assert units[key] == expected
 
 

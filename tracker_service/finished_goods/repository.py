@@ -4,7 +4,7 @@ services decide the transaction boundaries."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -138,15 +138,17 @@ def update_package(
     conn: sqlite3.Connection,
     metrc_number: str,
     updated_at: str,
+    columns: Mapping[str, object] | None = None,
     *,
     settings: dict[str, SkuSetting] | None = None,
     custom_skus: dict[str, SkuType] | None = None,
-    **columns: Any,
 ) -> None:
+    """Set ``columns`` (and the JSON settings) of one package and bump its ``updated_at``."""
+    columns = columns or {}
     unknown = set(columns) - _UPDATABLE
     if unknown:  # pragma: no cover - programming error
         raise ValueError(f"not updatable: {sorted(unknown)}")
-    values = dict(columns)
+    values: dict[str, object] = dict(columns)
     if settings is not None:
         values["sku_settings"] = _encoder.encode(settings).decode()
     if custom_skus is not None:

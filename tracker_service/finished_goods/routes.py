@@ -64,7 +64,7 @@ class FinishedGoodsController(Controller):
         status: FromQuery[str | None] = None,
         strain: FromQuery[str | None] = None,
     ) -> list[PackageRead]:
-        return [to_package_read(r) for r in services.finished_goods.list(status, strain)]
+        return [to_package_read(r) for r in services.finished_goods.list_packages(status, strain)]
 
     @post("/", sync_to_thread=True)
     def create_package(

@@ -71,7 +71,9 @@ class FinishedGoodsService:
     def get(self, metrc_number: str) -> PackageRecord:
         return self._require(self.db.reader(), metrc_number)
 
-    def list(self, status: str | None = None, strain: str | None = None) -> list[PackageRecord]:
+    def list_packages(
+        self, status: str | None = None, strain: str | None = None
+    ) -> list[PackageRecord]:
         clauses, params = [], []
         if status is not None:
             clauses.append("p.status = ?")
@@ -194,7 +196,7 @@ class FinishedGoodsService:
                     after_mg=new if isinstance(new, int) else None,
                 )
             if columns:
-                repo.update_package(conn, tag, at, **columns)
+                repo.update_package(conn, tag, at, columns)
                 append_change(conn, tag, "updated", at)
             return self._require(conn, tag)
 
@@ -213,7 +215,7 @@ class FinishedGoodsService:
                     f"{mg_to_grams(after)} g; it holds {mg_to_grams(record.current_mg)} g",
                     current_grams=mg_to_grams(record.current_mg),
                 )
-            repo.update_package(conn, record.metrc_number, at, current_mg=after)
+            repo.update_package(conn, record.metrc_number, at, {"current_mg": after})
             self._audit(
                 conn,
                 at,
@@ -402,7 +404,7 @@ class FinishedGoodsService:
                 " applied_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (record.metrc_number, key, sku_key, body.units, grams, at),
             )
-            repo.update_package(conn, record.metrc_number, at, sold_mg=record.sold_mg + grams)
+            repo.update_package(conn, record.metrc_number, at, {"sold_mg": record.sold_mg + grams})
             self._audit(
                 conn,
                 at,

@@ -409,5 +409,5 @@ def _finish(run: _Run) -> None:
             if r.override_mg is not None:
                 # Shipped product physically left, so the physical count drops too.
                 columns["override_mg"] = max(0, r.override_mg - package.shipped)
-        repo.update_package(run.conn, tag, run.at, **columns)
+        repo.update_package(run.conn, tag, run.at, columns)
         append_change(run.conn, tag, "order_lines", run.at)

@@ -1,0 +1,137 @@
+"""The tracker killed with SIGKILL during a write load keeps every acknowledged change."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+TAG = "1A4060300077777777"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tracker_service",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/overview", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("tracker did not start")
+
+
+def _api_key(db: Path) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "tracker_service", "api-key", "--db", str(db), "--new"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_sigkill_during_writes_loses_no_acknowledged_change(tmp_path: Path) -> None:
+    """After SIGKILL mid-load: integrity_check ok, every 200-answered change is present."""
+    db = tmp_path / "tracker.db"
+    key = _api_key(db)
+    port = _free_port()
+    server = _start(db, port)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"X-API-Key": key}
+    httpx.post(
+        f"{base}/api/finished-goods",
+        headers=headers,
+        timeout=10,
+        json={"metrc_number": TAG, "strain": "Gelato", "initial_grams": 1_000_000},
+    )
+
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def write_load(worker: int) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=5) as client:
+            n = 0
+            while not stop.is_set():
+                key_ = f"w{worker}-{n}"
+                n += 1
+                try:
+                    response = client.post(
+                        f"/api/finished-goods/{TAG}/apex-decrement",
+                        json={"sku": "singles_1g", "units": 1, "idempotency_key": key_},
+                    )
+                except httpx.TransportError:
+                    return
+                if response.status_code == 200:
+                    with lock:
+                        acknowledged.append(key_)
+
+    workers = [threading.Thread(target=write_load, args=(i,)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    time.sleep(2.0)
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait()
+    stop.set()
+    for worker in workers:
+        worker.join()
+    assert len(acknowledged) > 20, "the load did not run long enough to mean anything"
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {row[0] for row in conn.execute("SELECT idempotency_key FROM decrements")}
+        sold_mg = conn.execute("SELECT sold_mg FROM packages").fetchone()[0]
+        audited = conn.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'apex_decrement'"
+        ).fetchone()[0]
+    assert set(acknowledged) <= stored
+    # No half-applied change: grams, processed keys and audit log agree exactly.
+    assert sold_mg == len(stored) * 1000
+    assert audited == len(stored)
+
+    server = _start(db, port)
+    try:
+        package = httpx.get(f"{base}/api/finished-goods/{TAG}", headers=headers).json()
+        assert package["grams_ordered"] == len(stored)
+        replay = httpx.post(
+            f"{base}/api/finished-goods/{TAG}/apex-decrement",
+            headers=headers,
+            json={"sku": "singles_1g", "units": 1, "idempotency_key": acknowledged[-1]},
+        ).json()
+        assert replay["applied"] is False
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
