@@ -10,10 +10,15 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPIType, Reference, Schema, SecurityScheme
 
 from tracker_service import __version__
-from tracker_service.finished_goods.routes import FinishedGoodsController, apex_calculate
+from tracker_service.finished_goods.apex_calculate_route import (
+    APEX_CALCULATE_PATH,
+    apex_calculate,
+    apex_calculate_openapi,
+)
+from tracker_service.finished_goods.routes import FinishedGoodsController
 from tracker_service.lib.guards import API_KEY_HEADER, require_api_key
 from tracker_service.lib.http_errors import EXCEPTION_HANDLERS
 from tracker_service.overview.routes import overview
@@ -41,7 +46,6 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
     api = Router(
         path="/",
         route_handlers=[
-            apex_calculate,
             overview,
             changes,
             FinishedGoodsController,
@@ -50,8 +54,8 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
         guards=[require_api_key],
         security=[{"ApiKey": []}],
     )
-    return Litestar(
-        route_handlers=[api],
+    app = Litestar(
+        route_handlers=[api, apex_calculate],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[bind_change_signal],
@@ -72,6 +76,26 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
             ),
         ),
     )
+    _document_raw_routes(app)
+    return app
+
+
+def _document_raw_routes(app: Litestar) -> None:
+    """Add the raw ASGI ``/apex-calculate`` route to the OpenAPI schema Litestar built."""
+    schema = app.openapi_schema
+    component = next(
+        (name for name in (schema.components.schemas or {}) if name.endswith("ApexCalculation")),
+        None,
+    )
+    item = (
+        Schema(type=OpenAPIType.OBJECT)
+        if component is None
+        else Schema(
+            type=OpenAPIType.OBJECT,
+            additional_properties=Reference(ref=f"#/components/schemas/{component}"),
+        )
+    )
+    schema.paths = {APEX_CALCULATE_PATH: apex_calculate_openapi(item), **(schema.paths or {})}
 
 
 def _state(services: Services) -> State:

@@ -56,19 +56,25 @@ class ApiKeyStore:
         )
         return None if row is None else str(row["prefix"])
 
-    def identify(self, presented: str | None) -> str | None:
-        """The actor label of a valid key (e.g. ``api-key:prt_AbC123``), else None."""
+    def identify(
+        self, presented: str | bytes | None, data_version: int | None = None
+    ) -> str | None:
+        """The actor label of a valid key (e.g. ``api-key:prt_AbC123``), else None.
+
+        ``data_version`` lets a caller that already read it save a second look.
+        """
         if not presented:
             return None
-        digest = hashlib.sha256(presented.strip().encode()).digest()
+        raw = presented if isinstance(presented, bytes) else presented.encode()
+        digest = hashlib.sha256(raw.strip()).digest()
         label = None
-        for stored, name in self._active():
+        for stored, name in self._active(data_version):
             if hmac.compare_digest(digest, stored):
                 label = name
         return label
 
-    def _active(self) -> tuple[tuple[bytes, str], ...]:
-        version = self._db.data_version()
+    def _active(self, data_version: int | None) -> tuple[tuple[bytes, str], ...]:
+        version = self._db.data_version() if data_version is None else data_version
         loaded = self._loaded
         if loaded is not None and loaded[0] == version:
             return loaded[1]

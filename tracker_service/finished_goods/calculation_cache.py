@@ -46,9 +46,9 @@ class ApexCalculateCache:
         self._next_expiry = float("inf")
         self._current: tuple[bytes, str] | None = None
 
-    def current(self) -> tuple[bytes, str]:
+    def current(self, data_version: int | None = None) -> tuple[bytes, str]:
         """The body and its strong ETag, refreshed first if anything was committed."""
-        version = self._db.data_version()
+        version = self._db.data_version() if data_version is None else data_version
         current = self._current
         fresh = version == self._data_version and self._clock() < self._next_expiry
         if current is not None and fresh:

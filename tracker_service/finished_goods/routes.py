@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from tracker_service.finished_goods.presenters import (
@@ -31,20 +31,9 @@ from tracker_service.lib.deps import ServicesDep
 from tracker_service.lib.grams import mg_to_grams
 from tracker_service.lib.guards import actor_of
 
-__all__ = ["FinishedGoodsController", "apex_calculate"]
+__all__ = ["FinishedGoodsController"]
 
 AnyRequest = Request[Any, Any, Any]
-
-
-@get("/apex-calculate", summary="Units per SKU of every package the sync engine should see")
-async def apex_calculate(request: AnyRequest, services: ServicesDep) -> Response[bytes]:
-    """Every active package, plus those archived or orphaned in the last 30 days."""
-    body, etag = services.calculation.current()
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    match = request.headers.get("if-none-match")
-    if match is not None and (match.strip() == "*" or etag in match):
-        return Response(b"", status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
 
 
 class HoldCreated(HoldRead, kw_only=True):

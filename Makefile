@@ -1,0 +1,50 @@
+# Every target sets up what it needs (venv, Python packages, Debian packages) and is safe to
+# run again. Only Python 3.11, make and apt are assumed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench lint format venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || { \
+		echo "venv is missing: installing python3-venv with apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv && \
+		$(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+## demo: the tracker on a demo database with seeded packages; prints the URL and an API key
+demo: venv
+	$(BIN)/python -m tracker_service.demo --db .demo/tracker.db --port $${DEMO_PORT:-8000}
+
+## test: lint, type-check and run the whole test suite
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+## bench: /apex-calculate against a Flask baseline and a bytes-from-memory ceiling
+bench: venv
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.apex_calculate
+
+## lint: ruff check, ruff format --check, mypy
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
