@@ -1,0 +1,47 @@
+"""The docs name every API route and every CLI command (a route nobody can find is a bug)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tracker_service.app import TrackerSettings, create_app
+from tracker_service.cli import _parser
+
+ROOT = Path(__file__).resolve().parents[1]
+API_DOC = (ROOT / "docs" / "api.md").read_text()
+README = (ROOT / "README.md").read_text()
+
+
+def _operations() -> list[str]:
+    app = create_app(TrackerSettings(db_path=":memory:"))  # type: ignore[arg-type]
+    paths = app.openapi_schema.to_schema()["paths"]
+    return sorted(f"{method.upper()} {path}" for path, item in paths.items() for method in item)
+
+
+@pytest.mark.parametrize("operation", _operations())
+def test_every_route_is_in_the_api_doc(operation: str) -> None:
+    """docs/api.md names each method + path of the OpenAPI schema."""
+    method, path = operation.split(" ")
+    documented = {
+        (m, re.sub(r"\?.*$", "", p))
+        for m, p in re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^` ]*)", API_DOC)
+    } | {
+        (m, re.sub(r"\?.*$", "", p))
+        for ms, p in re.findall(
+            r"`((?:POST|PUT|DELETE)(?:/(?:POST|PUT|DELETE))*) (/[^` ]*)", API_DOC
+        )
+        for m in ms.split("/")
+    }
+    assert (method, path) in documented
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    """README shows each preroll-tracker subcommand and the Quick start's two commands."""
+    commands = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in commands:
+        assert f"preroll-tracker {name}" in README
+    quick_start = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    assert re.findall(r"^make \w+$", quick_start, re.MULTILINE) == ["make demo", "make test"]
