@@ -40,8 +40,9 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
     def provide_services() -> Services:
         return services
 
-    def bind_change_signal() -> None:
+    def start() -> None:
         services.signal.bind(asyncio.get_running_loop())
+        services.calculation.current()  # build the /apex-calculate body before the first read
 
     api = Router(
         path="/",
@@ -58,7 +59,7 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
         route_handlers=[api, apex_calculate],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[bind_change_signal],
+        on_startup=[start],
         on_shutdown=[services.close],
         state=_state(services),
         debug=settings.debug,

@@ -109,7 +109,7 @@ PreRollTracker demo
   database : {args.db} ({"seeded with" if seeded else "already holds"} {count} packages)
   URL      : {url}/
   API key  : {key}
-  API docs : {url}/schema/swagger  (OpenAPI: {url}/schema/openapi.json)
+  OpenAPI  : {url}/schema/openapi.json  (reference: docs/api.md)
 
 Try:
   curl -H 'X-API-Key: {key}' {url}/apex-calculate

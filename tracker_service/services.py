@@ -23,9 +23,14 @@ class Services:
         self.calculation = ApexCalculateCache(db)
         self.api_keys = ApiKeyStore(db)
         self.users = UserStore(db)
-        self.finished_goods = FinishedGoodsService(db, self.signal.notify)
-        self.order_lines = OrderLineService(db, self.signal.notify)
+        self.finished_goods = FinishedGoodsService(db, self._after_commit)
+        self.order_lines = OrderLineService(db, self._after_commit)
         self.lease = LeaseService(db)
+
+    def _after_commit(self) -> None:
+        # Compute on write: the /apex-calculate body is ready before long-polls wake up.
+        self.calculation.current()
+        self.signal.notify()
 
     @classmethod
     def open(cls, db_path: Path | str) -> Services:

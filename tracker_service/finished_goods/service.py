@@ -38,6 +38,15 @@ __all__ = ["DecrementOutcome", "FinishedGoodsService"]
 _encode_text = msgspec.json.encode
 
 
+_UNCHANGED = object()
+#: PATCH-able columns: (column, field name in the API and history, audit reason).
+_PATCHABLE = (
+    ("strain", "strain", "Strain renamed"),
+    ("status", "status", "Status changed"),
+    ("override_mg", "physical_override_grams", "Physical inventory override"),
+)
+
+
 class DecrementOutcome:
     def __init__(self, applied: bool, record: PackageRecord, sku: str, units: int) -> None:
         self.applied = applied
@@ -152,53 +161,24 @@ class FinishedGoodsService:
             changes["override_mg"] = None
         with self._write() as (conn, at):
             record = self._require(conn, metrc_number)
-            tag = record.metrc_number
             columns: dict[str, object] = {}
-            if "strain" in changes and changes["strain"] != record.strain:
-                columns["strain"] = changes["strain"]
-                self._audit(
-                    conn,
-                    at,
-                    tag,
-                    actor,
-                    "update",
-                    "strain",
-                    "Strain renamed",
-                    before_text=record.strain,
-                    after_text=str(changes["strain"]),
+            for column, field, reason in _PATCHABLE:
+                before, after = getattr(record, column), changes.get(column, _UNCHANGED)
+                if after is _UNCHANGED or after == before:
+                    continue
+                columns[column] = after
+                values = (
+                    {"before_mg": before, "after_mg": after}
+                    if column == "override_mg"
+                    else {"before_text": before, "after_text": after}
                 )
-            if "status" in changes and changes["status"] != record.status:
-                columns["status"] = changes["status"]
+                self._audit(conn, at, record.metrc_number, actor, "update", field, reason, **values)
+            if "status" in columns:
                 columns["status_changed_at"] = at
-                self._audit(
-                    conn,
-                    at,
-                    tag,
-                    actor,
-                    "update",
-                    "status",
-                    "Status changed",
-                    before_text=record.status,
-                    after_text=str(changes["status"]),
-                )
-            if "override_mg" in changes and changes["override_mg"] != record.override_mg:
-                new = changes["override_mg"]
-                columns["override_mg"] = new
-                self._audit(
-                    conn,
-                    at,
-                    tag,
-                    actor,
-                    "override",
-                    "physical_override_grams",
-                    "Physical inventory override",
-                    before_mg=record.override_mg,
-                    after_mg=new if isinstance(new, int) else None,
-                )
             if columns:
-                repo.update_package(conn, tag, at, columns)
-                append_change(conn, tag, "updated", at)
-            return self._require(conn, tag)
+                repo.update_package(conn, record.metrc_number, at, columns)
+                append_change(conn, record.metrc_number, "updated", at)
+            return self._require(conn, record.metrc_number)
 
     def adjust(self, metrc_number: str, body: AdjustRequest, actor: str) -> PackageRecord:
         delta = grams_to_mg(body.delta_grams, "delta_grams", allow_negative=True)

@@ -169,15 +169,7 @@ def _apply_line(run: _Run, line: OrderLine, wanted: str | None, prev: sqlite3.Ro
             _store(run, line, None, 0, 0, 0, "shipped", prev)
     else:
         if was_open and prev is not None:
-            _move(
-                run,
-                prev["metrc_number"],
-                -prev["reserved_mg"],
-                -prev["packed_mg"],
-                0,
-                line,
-                "cancelled: reservation released",
-            )
+            _release_from(run, prev, line, "cancelled: reservation released")
         _store(run, line, prev["metrc_number"] if prev else None, 0, 0, 0, "cancelled", prev)
 
 
@@ -205,15 +197,7 @@ def _place_open(run: _Run, line: OrderLine, wanted: str | None, prev: sqlite3.Ro
     reserved = max(0, line.units_ordered - line.units_packed) * unit
     tag = package.record.metrc_number
     if prev is not None and prev["metrc_number"] and prev["metrc_number"] != tag:
-        _move(
-            run,
-            prev["metrc_number"],
-            -prev["reserved_mg"],
-            -prev["packed_mg"],
-            0,
-            line,
-            f"moved to {tag}",
-        )
+        _release_from(run, prev, line, f"moved to {tag}")
         prev_reserved = prev_packed = 0
     else:
         prev_reserved = prev["reserved_mg"] if prev is not None else 0
@@ -276,17 +260,14 @@ def _keep(run: _Run, line: OrderLine, prev: sqlite3.Row, reason: str | None) -> 
 
 def _unassigned(run: _Run, line: OrderLine, prev: sqlite3.Row | None, reason: str) -> None:
     if prev is not None and prev["metrc_number"]:
-        _move(
-            run,
-            prev["metrc_number"],
-            -prev["reserved_mg"],
-            -prev["packed_mg"],
-            0,
-            line,
-            f"unassigned: {reason}",
-        )
+        _release_from(run, prev, line, f"unassigned: {reason}")
     _store(run, line, None, 0, 0, 0, "open", prev)
     run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
+
+
+def _release_from(run: _Run, prev: sqlite3.Row, line: OrderLine, what: str) -> None:
+    """Give back what ``prev`` had reserved and packed on its package."""
+    _move(run, prev["metrc_number"], -prev["reserved_mg"], -prev["packed_mg"], 0, line, what)
 
 
 def _move(
