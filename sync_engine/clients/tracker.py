@@ -1,0 +1,133 @@
+"""``TrackerClient``: PreRollTracker's API as the engine uses it (docs/api.md).
+
+Every failure becomes a :class:`TrackerError` whose text says what to do (guide §6.1); an
+answer that does not decode is a failure too, never a partial result.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from sync_engine.errors import LeaseHeld, TrackerError
+from sync_engine.tracker_models import ChangeFeed, PackageCalc, PackageSkus
+
+__all__ = ["NOT_MODIFIED", "TrackerClient"]
+
+T = TypeVar("T")
+NOT_MODIFIED = None
+
+
+class _Lease(msgspec.Struct):
+    holder: str
+    expires_at: str
+
+
+class _Holder(msgspec.Struct):
+    holder: str
+
+
+class TrackerClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, api_key: str) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"X-API-Key": api_key, "Accept": "application/json"}
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        url = f"{self.base_url}{path}"
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        try:
+            response = await self._http.request(
+                method, url, headers=self._headers | (headers or {}), **extra, **kwargs
+            )
+        except httpx.ConnectError:
+            raise TrackerError(
+                f"Cannot connect to PreRollTracker at {self.base_url} (connection "
+                "refused): is it running? On the server: sudo systemctl start "
+                "preroll-tracker"
+            ) from None
+        except httpx.TimeoutException:
+            raise TrackerError(
+                f"PreRollTracker at {self.base_url} timed out: check the server "
+                "load and the network"
+            ) from None
+        except httpx.TransportError as exc:
+            raise TrackerError(
+                f"PreRollTracker at {self.base_url} could not be reached ({exc})"
+            ) from None
+        if response.status_code == 401:
+            raise TrackerError(
+                "PreRollTracker rejected the API key (401 Unauthorized): copy the "
+                "key from PreRollTracker Settings into dashboard_api_key",
+                status=401,
+                retryable=False,
+            )
+        if response.status_code >= 500:
+            raise TrackerError(
+                f"PreRollTracker error {response.status_code} on {path}",
+                status=response.status_code,
+            )
+        return response
+
+    @staticmethod
+    def _decode(response: httpx.Response, kind: type[T], what: str) -> T:
+        if response.status_code >= 400:
+            raise TrackerError(
+                f"PreRollTracker refused {what} ({response.status_code}): {response.text[:300]}",
+                status=response.status_code,
+            )
+        try:
+            return msgspec.json.decode(response.content, type=kind)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise TrackerError(f"PreRollTracker sent an unreadable {what}: {exc}") from None
+
+    async def overview(self) -> dict[str, Any]:
+        response = await self._call("GET", "/api/overview")
+        return self._decode(response, dict[str, Any], "overview")
+
+    async def apex_calculate(
+        self, etag: str | None = None
+    ) -> tuple[dict[str, PackageCalc], str] | None:
+        """Units per package; None when ``etag`` is still current (304)."""
+        headers = {"If-None-Match": etag} if etag else {}
+        response = await self._call("GET", "/apex-calculate", headers=headers)
+        if response.status_code == 304:
+            return NOT_MODIFIED
+        packages = self._decode(response, dict[str, PackageCalc], "/apex-calculate answer")
+        return packages, response.headers.get("etag", "")
+
+    async def custom_skus(self) -> dict[str, PackageSkus]:
+        response = await self._call("GET", "/api/finished-goods")
+        packages = self._decode(response, list[PackageSkus], "package list")
+        return {p.metrc_number: p for p in packages}
+
+    async def changes(self, since: int, wait: float) -> ChangeFeed:
+        response = await self._call(
+            "GET", "/api/changes", params={"since": since, "wait": wait}, timeout=wait + 15
+        )
+        return self._decode(response, ChangeFeed, "change feed")
+
+    async def take_lease(self, holder: str, ttl_seconds: int) -> str:
+        response = await self._call(
+            "POST", "/api/sync/lease", json={"holder": holder, "ttl_seconds": ttl_seconds}
+        )
+        if response.status_code == 409:
+            raise LeaseHeld(self._decode(response, _Holder, "lease answer").holder)
+        return self._decode(response, _Lease, "lease answer").expires_at
+
+    async def release_lease(self, holder: str) -> None:
+        response = await self._call("DELETE", "/api/sync/lease", params={"holder": holder})
+        if response.status_code not in (200, 409):
+            raise TrackerError(
+                f"PreRollTracker refused to release the lease ({response.status_code})"
+            )
