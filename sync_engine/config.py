@@ -35,10 +35,10 @@ Seconds = Annotated[int, Meta(ge=1, le=86_400)]
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    pass
+    """Config sections refuse unknown keys: a typo must not be silently ignored."""
 
 
-class BatchInventorySync(_Section):
+class BatchInventorySync(_Section, frozen=True):
     enabled: bool = False
     interval_seconds: Annotated[float, Meta(ge=0.5, le=3600)] = 5
     mapping_ttl_seconds: Seconds = 300
@@ -48,7 +48,7 @@ class BatchInventorySync(_Section):
     max_zero_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
 
 
-class GoogleSheets(_Section):
+class GoogleSheets(_Section, frozen=True):
     enabled: bool = False
     credentials_path: str = "credentials.json"
     packing_list_sheet_id: str = ""
@@ -61,7 +61,7 @@ class GoogleSheets(_Section):
     excel_path: str | None = None
 
 
-class Config(_Section):
+class Config(_Section, frozen=True):
     dashboard_url: str
     dashboard_api_key: str
     api_token: str
@@ -78,7 +78,7 @@ class Config(_Section):
 
     def redacted(self) -> dict[str, object]:
         """The config as a dict safe to log: secrets shown only by their last 4 characters."""
-        data = msgspec.to_builtins(self)
+        data: dict[str, object] = msgspec.to_builtins(self)
         for name in _SECRET_FIELDS:
             value = str(data.get(name) or "")
             data[name] = f"...{value[-4:]}" if len(value) > 8 else "(set)" if value else ""

@@ -103,7 +103,7 @@ class ApexClient:
         self, path: str, key: str, item_type: type[T], params: dict[str, Any]
     ) -> list[T]:
         """Every page of a list: the same query each time, page=2..meta.last_page."""
-        envelope = msgspec.defstruct("Envelope", [(key, list[item_type]), ("meta", ListMeta)])  # type: ignore[valid-type]
+        envelope: Any = msgspec.defstruct("Envelope", [(key, list[item_type]), ("meta", ListMeta)])  # type: ignore[valid-type]
         items: list[T] = []
         page, last_page = 1, 1
         while page <= last_page:
@@ -117,7 +117,7 @@ class ApexClient:
                     f"Apex Trading sent an unreadable {path} page {page}: {exc}"
                 ) from None
             items.extend(getattr(decoded, key))
-            last_page = decoded.meta.last_page
+            last_page = int(decoded.meta.last_page)
             page += 1
         return items
 
@@ -130,8 +130,13 @@ class ApexClient:
         )
 
     async def list_products(
-        self, ids: Iterable[int], updated_at_from: str = "2000-01-01"
+        self, ids: Iterable[int] | None = None, updated_at_from: str = "2000-01-01"
     ) -> list[ApexProduct]:
+        """Products by id (in chunks), or every product changed since ``updated_at_from``."""
+        if ids is None:
+            return await self._list(
+                "/v1/products", "products", ApexProduct, {"updated_at_from": updated_at_from}
+            )
         wanted = sorted(set(ids))
         products: list[ApexProduct] = []
         for start in range(0, len(wanted), _IDS_PER_REQUEST):

@@ -27,7 +27,8 @@ class PeerWait:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimited):
             return min(exc.retry_after, self.cap)
-        return float(self._exponential(state))
+        wait: float = self._exponential(state)
+        return wait
 
 
 def backoff_delay(
@@ -36,6 +37,7 @@ def backoff_delay(
     """Seconds to wait after ``failures`` failed cycles in a row: doubling, jittered, capped."""
     if failures <= 0:
         return 0.0
-    base = min(cap, initial * 2 ** (failures - 1))
+    base: float = min(cap, initial * 2.0 ** min(failures - 1, 60))
     # "Equal jitter": somewhere between half and all of the doubled delay.
-    return base / 2 + (rng or random).uniform(0, base / 2)
+    jitter: float = (rng or random.Random()).uniform(0, base / 2)
+    return base / 2 + jitter

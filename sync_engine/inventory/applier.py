@@ -1,0 +1,68 @@
+"""Perform a plan: PATCH each batch and record the quantity Apex confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import msgspec
+
+from sync_engine.clients.apex import ApexClient
+from sync_engine.errors import ApexError
+from sync_engine.inventory.planner import Plan, SetQuantity
+from sync_engine.state import EngineState
+
+__all__ = ["ApplyResult", "apply_plan"]
+
+log = logging.getLogger(__name__)
+
+#: PATCHes in flight at once; the shared rate limiter still caps them per second.
+_CONCURRENCY = 4
+
+
+class ApplyResult(msgspec.Struct):
+    changed: list[int] = msgspec.field(default_factory=list)
+    failed: dict[int, str] = msgspec.field(default_factory=dict)
+
+
+async def apply_plan(
+    plan: Plan, apex: ApexClient, state: EngineState, *, dry_run: bool = False
+) -> ApplyResult:
+    result = ApplyResult()
+    if dry_run:
+        for action in plan.actions:
+            log.info(
+                "dry run: would set Apex batch %s (%s %s) from %s to %s",
+                action.batch_id,
+                action.strain,
+                action.sku_key,
+                action.previous,
+                action.quantity,
+            )
+        return result
+    gate = asyncio.Semaphore(_CONCURRENCY)
+
+    async def one(action: SetQuantity) -> None:
+        async with gate:
+            try:
+                batch = await apex.set_batch_quantity(action.batch_id, action.quantity)
+            except ApexError as exc:
+                result.failed[action.batch_id] = str(exc)
+                log.warning("Apex batch %s not updated: %s", action.batch_id, exc)
+                return
+            state.set_confirmed(batch.id, batch.quantity)
+            result.changed.append(batch.id)
+            log.info(
+                "Apex batch %s (%s %s): %s -> %s",
+                action.batch_id,
+                action.strain,
+                action.sku_key,
+                action.previous,
+                batch.quantity,
+            )
+
+    try:
+        await asyncio.gather(*(one(action) for action in plan.actions))
+    finally:
+        state.flush()
+    return result
