@@ -20,7 +20,7 @@ class PeerWait:
     """tenacity wait: the peer's Retry-After when it gave one, else capped exponential jitter."""
 
     def __init__(self, initial: float = 0.5, cap: float = 60.0) -> None:
-        self._exponential = wait_exponential_jitter(initial=initial, max=cap, jitter=initial)
+        self._exponential = wait_exponential_jitter(multiplier=initial, max=cap, jitter=initial)
         self.cap = cap
 
     def __call__(self, state: RetryCallState) -> float:

@@ -122,7 +122,11 @@ class TrackerClient:
             "POST", "/api/sync/lease", json={"holder": holder, "ttl_seconds": ttl_seconds}
         )
         if response.status_code == 409:
-            raise LeaseHeld(self._decode(response, _Holder, "lease answer").holder)
+            try:
+                holder = msgspec.json.decode(response.content, type=_Holder).holder
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                holder = "another installation"
+            raise LeaseHeld(holder)
         return self._decode(response, _Lease, "lease answer").expires_at
 
     async def release_lease(self, holder: str) -> None:

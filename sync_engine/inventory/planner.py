@@ -125,10 +125,10 @@ def plan_sync(
     if (
         not allow_mass_zero
         and len(zeroing) >= MIN_MASS_ZERO
-        and len(zeroing) > max_zero_share * max(1, len(targets))
+        and len(zeroing) > max_zero_share * max(1, mapping.batch_count)
     ):
         reason = (
-            f"held back: this cycle would set {len(zeroing)} of {len(targets)} Apex "
+            f"held back: this cycle would set {len(zeroing)} of {mapping.batch_count} Apex "
             "batches to 0 at once; check the tracker, then confirm to push"
         )
         return Plan(actions=(), targets=targets, problems=tuple(problems), held_back=reason)

@@ -17,6 +17,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get, patch, post, put
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
+from litestar.params import FromPath
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.fakes.apex_state import ApexState, RecordedRequest
@@ -135,7 +136,7 @@ def deal_flows(request: AnyRequest) -> Response[Any]:
 
 
 @get("/api/v2/batches/{batch_id:int}", sync_to_thread=False)
-def read_batch(request: AnyRequest, batch_id: int) -> Response[Any]:
+def read_batch(request: AnyRequest, batch_id: FromPath[int]) -> Response[Any]:
     state = _state(request)
     with state.lock:
         if batch_id not in state.batches:
@@ -168,12 +169,12 @@ async def _update_batch(request: AnyRequest, batch_id: int) -> Response[Any]:
 
 
 @patch("/api/v2/batches/{batch_id:int}")
-async def patch_batch(request: AnyRequest, batch_id: int) -> Response[Any]:
+async def patch_batch(request: AnyRequest, batch_id: FromPath[int]) -> Response[Any]:
     return await _update_batch(request, batch_id)
 
 
 @put("/api/v2/batches/{batch_id:int}")
-async def put_batch(request: AnyRequest, batch_id: int) -> Response[Any]:
+async def put_batch(request: AnyRequest, batch_id: FromPath[int]) -> Response[Any]:
     return await _update_batch(request, batch_id)
 
 
@@ -212,7 +213,7 @@ def request_log(request: AnyRequest) -> list[dict[str, Any]]:
 
 
 @post("/_sim/batches/{batch_id:int}", status_code=200)
-async def sim_set_batch(request: AnyRequest, batch_id: int) -> dict[str, Any]:
+async def sim_set_batch(request: AnyRequest, batch_id: FromPath[int]) -> dict[str, Any]:
     return _state(request).update_batch(batch_id, msgspec.json.decode(await request.body()))
 
 
