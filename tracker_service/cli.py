@@ -83,7 +83,15 @@ def _serve(db: Path, host: str, port: int, log_level: str) -> int:
     app = create_app(TrackerSettings(db_path=db))
     print(f"PreRollTracker serving {db} on http://{host}:{port}/", flush=True)
     # One process: the change feed's wake-ups and the /apex-calculate cache live in memory.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    # Long-polls would hold a restart for up to 30 s; 5 s is plenty for real requests.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
