@@ -86,7 +86,7 @@ def test_missing_required_field_and_missing_file(tmp_path: Path) -> None:
     del data["api_token"]
     with pytest.raises(Exception, match="api_token: Object missing required field"):
         decode_config(json.dumps(data))
-    with pytest.raises(Exception, match="not found; copy apex_config.json there"):
+    with pytest.raises(Exception, match=r"not found; copy apex_config\.json there"):
         load_config(tmp_path / "apex_config.json")
     (tmp_path / "apex_config.json").write_text("{not json")
     with pytest.raises(Exception, match="not valid JSON"):

@@ -19,7 +19,7 @@ def package(
     return PackageCalc(strain, status, 0, dict(zip(DEFAULTS, units, strict=True)) | custom)
 
 
-def mapping_of(*names: str, start: int = 1):  # noqa: ANN201
+def mapping_of(*names: str, start: int = 1):
     products = {i: ApexProduct(id=i, name=n) for i, n in enumerate(names, start=start)}
     batches = [ApexBatch(id=100 + i, product_id=i, quantity=0, updated_at="x") for i in products]
     return build_mapping(batches, products)
