@@ -82,7 +82,7 @@ class SyncMachine(RuleBasedStateMachine):
 
         try:
             asyncio.run(run())
-        except Exception as exc:  # noqa: BLE001 - a faulty Apex may fail the cycle; that is the point
+        except Exception as exc:
             self.last_error = exc
 
     @rule(strain=st.sampled_from(STRAINS), grams=st.integers(0, 2000))
