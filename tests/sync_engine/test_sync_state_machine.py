@@ -4,6 +4,7 @@ the Apex quantities equal the tracker's units (planner + applier against the sim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -98,12 +99,10 @@ class SyncMachine(RuleBasedStateMachine):
     def adjust(self, data: st.DataObject, delta: int) -> None:
         if self.tags and delta:
             tag = data.draw(st.sampled_from(self.tags))
-            try:
+            with contextlib.suppress(TrackerError):  # below zero: refused, nothing changed
                 self.tracker.finished_goods.adjust(
                     tag, AdjustRequest(delta_grams=delta, reason="Inventory Audit"), "machine"
                 )
-            except TrackerError:
-                pass  # below zero: refused, nothing changed
 
     @rule(data=st.data(), status=st.sampled_from(["active", "archived", "orphaned"]))
     def set_status(self, data: st.DataObject, status: str) -> None:
@@ -131,14 +130,12 @@ class SyncMachine(RuleBasedStateMachine):
         if self.tags:
             tag = data.draw(st.sampled_from(self.tags))
             self.count += 1
-            try:
+            with contextlib.suppress(TrackerError):  # over-decrement or archived: refused
                 self.tracker.finished_goods.decrement(
                     tag,
                     DecrementRequest(sku=sku, units=units, idempotency_key=f"k{self.count}"),
                     "machine",
                 )
-            except TrackerError:
-                pass  # over-decrement or archived: refused
 
     @rule(errors=st.integers(0, 6), malformed=st.integers(0, 2))
     def apex_faults(self, errors: int, malformed: int) -> None:
