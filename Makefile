@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-## demo: the tracker on a demo database with seeded packages; prints the URL and an API key
+## demo: tracker (demo data) + Apex simulator + headless ApexAPI engine; prints URLs and key
 demo: venv
-	$(BIN)/python -m tracker_service.demo --db .demo/tracker.db --port $${DEMO_PORT:-8000}
+	$(BIN)/python -m demo --tracker-port $${DEMO_PORT:-8000}
 
 ## test: lint, type-check and run the whole test suite
 test: venv

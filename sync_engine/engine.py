@@ -45,6 +45,7 @@ class SyncEngine:
         *,
         holder: str,
         long_poll_seconds: float = 25.0,
+        use_change_feed: bool = True,
     ) -> None:
         self.settings = config.batch_inventory_sync
         self.tracker = tracker
@@ -52,6 +53,7 @@ class SyncEngine:
         self.state = state
         self.holder = holder
         self.long_poll_seconds = long_poll_seconds
+        self.use_change_feed = use_change_feed  # off only to measure pure polling (bench/)
         self.mapping = BatchMappingService(apex, state, self.settings.mapping_ttl_seconds)
         self.status = EngineStatus(
             sync_enabled=self.settings.enabled, dry_run=self.settings.dry_run
@@ -96,10 +98,9 @@ class SyncEngine:
         tasks = [asyncio.create_task(self._cycle_loop(stop), name="sync-cycle")]
         if self.settings.enabled:
             await self._take_lease()
-            tasks += [
-                asyncio.create_task(self._keep_lease(stop), name="sync-lease"),
-                asyncio.create_task(self._watch_changes(stop), name="sync-changes"),
-            ]
+            tasks.append(asyncio.create_task(self._keep_lease(stop), name="sync-lease"))
+            if self.use_change_feed:
+                tasks.append(asyncio.create_task(self._watch_changes(stop), name="sync-changes"))
         await stop.wait()
         for task in tasks:
             task.cancel()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.fakes.server_thread import ServerThread
 from tracker_service.app import TrackerSettings, create_app
 from tracker_service.auth.api_keys import ApiKeyStore
 from tracker_service.services import Services
@@ -62,31 +61,6 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.02) ->
         time.sleep(interval)
         value = predicate()
     return value
-
-
-class ServerThread:
-    """Any ASGI app served by uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=1
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("tracker did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @contextmanager

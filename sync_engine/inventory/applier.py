@@ -58,7 +58,7 @@ async def apply_plan(
                 action.strain,
                 action.sku_key,
                 action.previous,
-                batch.quantity,
+                action.quantity,
             )
 
     try:

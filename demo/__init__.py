@@ -1,0 +1,1 @@
+"""``make demo``: PreRollTracker, the Apex Trading simulator and the headless ApexAPI engine."""

@@ -1,0 +1,137 @@
+"""``python -m demo``: start the tracker (demo data), the Apex simulator and the ApexAPI engine.
+
+Everything lives in ``.demo/``; Ctrl-C stops all three. The engine's log lines show each Apex
+batch it updates, so a change made in the tracker can be watched reaching "Apex".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tracker_service.demo import seed_demo_data
+from tracker_service.services import Services
+
+APEX_TOKEN = "demo-apex-token"
+
+
+def _port(preferred: int) -> int:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, headers: dict[str, str], process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"demo: {process.args} exited with {process.returncode}")
+        try:
+            httpx.get(url, headers=headers, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"demo: {url} did not answer within 30 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
+    parser.add_argument("--folder", type=Path, default=Path(".demo"))
+    parser.add_argument("--tracker-port", type=int, default=8000)
+    parser.add_argument("--apex-port", type=int, default=8010)
+    args = parser.parse_args()
+    folder: Path = args.folder
+    folder.mkdir(parents=True, exist_ok=True)
+
+    services = Services.open(folder / "tracker.db")
+    seed_demo_data(services)
+    key = services.api_keys.rotate(created_by="demo")
+    services.close()
+
+    tracker_port, apex_port = _port(args.tracker_port), _port(args.apex_port)
+    tracker_url, apex_url = f"http://127.0.0.1:{tracker_port}", f"http://127.0.0.1:{apex_port}"
+    config_path = folder / "apex_config.json"
+    config_path.write_text(
+        json.dumps(
+            {
+                "dashboard_url": tracker_url,
+                "dashboard_api_key": key,
+                "api_base_url": f"{apex_url}/api",
+                "api_token": APEX_TOKEN,
+                "batch_inventory_sync": {"enabled": True, "interval_seconds": 5},
+                "google_sheets": {"enabled": False},
+            },
+            indent=2,
+        )
+    )
+
+    python = sys.executable
+    processes = [
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "tracker_service",
+                "serve",
+                "--db",
+                str(folder / "tracker.db"),
+                "--port",
+                str(tracker_port),
+                "--log-level",
+                "warning",
+            ]
+        ),
+        subprocess.Popen(
+            [python, "-m", "tests.fakes.apex_sim", "--port", str(apex_port), "--token", APEX_TOKEN],
+            stdout=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        _wait_for(f"{tracker_url}/api/overview", {"X-API-Key": key}, processes[0])
+        _wait_for(f"{apex_url}/_sim/requests", {}, processes[1])
+        print(
+            f"""
+Demo running (Ctrl-C stops everything)
+  PreRollTracker  : {tracker_url}/   API key: {key}
+  Apex simulator  : {apex_url}/api   token: {APEX_TOKEN}   request log: {apex_url}/_sim/requests
+  ApexAPI config  : {config_path}   logs: {folder / "logs"}
+
+Sell 10 Wedding Cake 1 g pre-rolls in the tracker and watch the engine update Apex batches:
+  curl -X POST -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\
+    -d '{{"sku": "singles_1g", "units": 10, "idempotency_key": "try-1"}}' \\
+    {tracker_url}/api/finished-goods/1A40603000123456/apex-decrement
+""",
+            flush=True,
+        )
+        processes.append(
+            subprocess.Popen([python, "-m", "tray_app", "--headless", "--config", str(config_path)])
+        )
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
