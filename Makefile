@@ -31,10 +31,11 @@ test: venv
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## bench: /apex-calculate against a Flask baseline and a bytes-from-memory ceiling
+## bench: /apex-calculate vs Flask and a memory ceiling; engine freshness, idle cost, burst
 bench: venv
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.apex_calculate
+	$(BIN)/python -m bench.sync_engine
 
 ## lint: ruff check, ruff format --check, mypy
 lint: venv

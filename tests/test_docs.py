@@ -45,3 +45,40 @@ def test_every_cli_command_is_in_the_readme() -> None:
         assert f"preroll-tracker {name}" in README
     quick_start = README.split("## Quick start", 1)[1].split("##", 1)[0]
     assert re.findall(r"^make \w+$", quick_start, re.MULTILINE) == ["make demo", "make test"]
+
+
+def _config_keys() -> list[str]:
+    import msgspec
+
+    from sync_engine.config import Config
+
+    keys = []
+    for field in msgspec.structs.fields(Config):
+        if isinstance(field.default_factory, type) and issubclass(
+            field.default_factory, msgspec.Struct
+        ):
+            keys += [
+                f"{field.name}.{sub.name}" for sub in msgspec.structs.fields(field.default_factory)
+            ]
+        else:
+            keys.append(field.name)
+    return keys
+
+
+@pytest.mark.parametrize("key", _config_keys())
+def test_every_config_key_is_documented(key: str) -> None:
+    """docs/apexapi.md lists each apex_config.json key with its default."""
+    assert f"| `{key}` |" in (ROOT / "docs" / "apexapi.md").read_text()
+
+
+def test_example_config_uses_only_documented_keys() -> None:
+    """apex_config.json (the example) holds no key the docs do not describe."""
+    import json
+
+    data = json.loads((ROOT / "apex_config.json").read_text())
+    flat = [
+        f"{k}.{s}" if isinstance(v, dict) else k
+        for k, v in data.items()
+        for s in (v if isinstance(v, dict) else [None])
+    ]
+    assert set(flat) <= set(_config_keys())
