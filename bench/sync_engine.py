@@ -6,11 +6,9 @@ engine run in this process, each on its own thread and event loop, as in the tes
 
 from __future__ import annotations
 
-import asyncio
 import random
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,43 +19,13 @@ import msgspec
 
 from bench._harness import free_port, python_module, server
 from sync_engine.config import Config, decode_config
-from sync_engine.engine import SyncEngine
-from sync_engine.runner import build_engine
 from tests.fakes.apex_sim import create_apex_app
 from tests.fakes.apex_state import ApexState
+from tests.fakes.engine_thread import EngineThread
 from tests.fakes.server_thread import ServerThread
 from tracker_service.services import Services
 
 TAG = "1A4060300002EE1000000001"
-
-
-class Engine:
-    """The engine on its own thread and loop."""
-
-    def __init__(self, config: Config, state: Path, *, change_feed: bool = True) -> None:
-        self.config, self.state_path, self.change_feed = config, state, change_feed
-        self.engine: SyncEngine | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _main(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with build_engine(self.config, self.state_path) as engine:
-            engine.use_change_feed = self.change_feed
-            self.engine = engine
-            await engine.run(self._stop)
-
-    def __enter__(self) -> SyncEngine:
-        self._thread.start()
-        while self.engine is None:
-            time.sleep(0.01)
-        return self.engine
-
-    def __exit__(self, *_: object) -> None:
-        assert self._loop is not None and self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=30)
 
 
 @contextmanager
@@ -125,7 +93,12 @@ def freshness(changes: int, change_feed: bool, spacing: float) -> list[float]:
         tempfile.TemporaryDirectory() as tmp,
         ServerThread(create_apex_app(state)) as apex_url,
         tracker(Path(tmp), [(TAG, "Wedding Cake", 100_000)]) as (url, key),
-        Engine(config(url, key, f"{apex_url}/api"), Path(tmp) / "s.json", change_feed=change_feed),
+        EngineThread(
+            config(url, key, f"{apex_url}/api"),
+            Path(tmp) / "s.json",
+            long_poll=25,
+            change_feed=change_feed,
+        ),
         httpx.Client(base_url=url, headers={"X-API-Key": key}) as client,
     ):
         wait_for(lambda: state.quantity(batch) == 200_000, 30)
@@ -160,7 +133,7 @@ def idle(speedup: float, minutes: float) -> dict[str, int]:
             url,
             key,
         ),
-        Engine(
+        EngineThread(
             config(
                 url,
                 key,
@@ -169,10 +142,13 @@ def idle(speedup: float, minutes: float) -> dict[str, int]:
                 mapping_ttl_seconds=max(1, round(300 / speedup)),
             ),
             Path(tmp) / "s.json",
-        ) as engine,
+            long_poll=25,
+        ) as running,
     ):
         wait_for(lambda: len(state.requests_matching("PATCH")) == 20, 30)
         before = len(state.requests)
+        assert running.engine is not None
+        engine = running.engine
         cycles = engine.cycles
         time.sleep(seconds)
         window = state.requests[before:]
@@ -197,7 +173,7 @@ def burst(batches: int) -> tuple[float, int, int]:
         ) as (url, key),
     ):
         started = time.monotonic()
-        with Engine(config(url, key, f"{apex_url}/api"), Path(tmp) / "s.json"):
+        with EngineThread(config(url, key, f"{apex_url}/api"), Path(tmp) / "s.json"):
             wait_for(lambda: len(state.requests_matching("PATCH")) >= batches, 600)
             took = time.monotonic() - started
     statuses = [r.status for r in state.requests]

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
 from sync_engine.config import Config, decode_config
-from sync_engine.engine import SyncEngine
-from sync_engine.runner import build_engine
-from tests.conftest import RunningTracker, ServerThread, wait_until
+from tests.conftest import RunningTracker, ServerThread
 from tests.fakes.apex_seed import seed_apex
 from tests.fakes.apex_sim import create_apex_app
 from tests.fakes.apex_state import ApexState
+from tests.fakes.engine_thread import EngineThread
 
 
 @dataclass
@@ -49,48 +45,4 @@ def engine_config(tracker: RunningTracker, apex: RunningApex, **sync: Any) -> Co
     )
 
 
-class EngineThread:
-    """A SyncEngine running in its own event loop and thread, as the headless app runs it."""
-
-    def __init__(self, config: Config, state_path: Path | None, long_poll: float = 5.0) -> None:
-        self.config = config
-        self.state_path = state_path
-        self.long_poll = long_poll
-        self.engine: SyncEngine | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-        self.error: BaseException | None = None
-
-    async def _main(self) -> None:
-        try:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            async with build_engine(self.config, self.state_path) as engine:
-                engine.long_poll_seconds = self.long_poll
-                self.engine = engine
-                await engine.run(self._stop)
-        except BaseException as exc:  # surfaced by stop()
-            self.error = exc
-            raise
-
-    def call(self, fn: Any) -> None:
-        """Run ``fn(engine)`` on the engine's own loop (commands like pause, sync now)."""
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(fn, self.engine)
-
-    def __enter__(self) -> EngineThread:
-        self._thread.start()
-        wait_until(lambda: self.engine is not None or self.error is not None)
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=15)
-        assert not self._thread.is_alive(), "engine did not stop"
-        if self.error is not None:
-            raise self.error
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+__all__ = ["EngineThread", "RunningApex", "engine_config"]

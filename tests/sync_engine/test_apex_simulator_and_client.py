@@ -149,3 +149,20 @@ def test_backoff_doubles_with_jitter_and_is_capped(failures: int, cap: float) ->
         assert expected / 2 <= backoff_delay(failures, cap) <= expected
     assert backoff_delay(0, cap) == 0.0
     assert PeerWait(cap=60).cap == 60
+
+
+def test_client_retries_a_timeout(apex: RunningApex) -> None:
+    """A request that hangs past the client's timeout is retried and then succeeds."""
+    apex.state.faults.timeouts = 1
+    apex.state.faults.timeout_seconds = 2.0
+
+    async def run() -> float | None:
+        async with httpx.AsyncClient(timeout=0.3) as http:
+            client = ApexClient(
+                http, apex.base_url, "sim-token", wait=PeerWait(initial=0.05, cap=0.1)
+            )
+            batch = await client.set_batch_quantity(1001, 77)
+            return batch.quantity
+
+    assert asyncio.run(run()) == 77
+    assert len(apex.state.requests_matching("PATCH")) >= 1
