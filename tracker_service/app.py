@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, OpenAPIType, Reference, Schema, SecurityScheme
 
 from tracker_service import __version__
+from tracker_service.batches.routes import BatchController
 from tracker_service.finished_goods.apex_calculate_route import (
     APEX_CALCULATE_PATH,
     apex_calculate,
@@ -50,6 +51,7 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
             overview,
             changes,
             FinishedGoodsController,
+            BatchController,
             SyncController,
         ],
         guards=[require_api_key],

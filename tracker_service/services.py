@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tracker_service.auth.api_keys import ApiKeyStore
 from tracker_service.auth.users import UserStore
+from tracker_service.batches.service import BatchService
 from tracker_service.finished_goods.calculation_cache import ApexCalculateCache
 from tracker_service.finished_goods.service import FinishedGoodsService
 from tracker_service.lib.changes import ChangeSignal
@@ -25,6 +26,7 @@ class Services:
         self.users = UserStore(db)
         self.finished_goods = FinishedGoodsService(db, self._after_commit)
         self.order_lines = OrderLineService(db, self._after_commit)
+        self.batches = BatchService(db, self._after_commit)
         self.lease = LeaseService(db)
 
     def _after_commit(self) -> None:

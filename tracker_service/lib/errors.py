@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Conflict", "InvalidInput", "NotFound", "TrackerError", "Unauthorized"]
+__all__ = ["Conflict", "Forbidden", "InvalidInput", "NotFound", "TrackerError", "Unauthorized"]
 
 
 class TrackerError(Exception):
@@ -53,3 +53,8 @@ class Conflict(TrackerError):
 class Unauthorized(TrackerError):
     code = "unauthorized"
     status_code = 401
+
+
+class Forbidden(TrackerError):
+    code = "forbidden"
+    status_code = 403

@@ -122,4 +122,52 @@ CREATE TABLE settings (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+_V2 = """
+CREATE TABLE batches (
+    id              INTEGER PRIMARY KEY,
+    code            TEXT NOT NULL UNIQUE,
+    strain          TEXT NOT NULL,
+    source_metrc    TEXT,
+    flower_in_mg    INTEGER NOT NULL CHECK (flower_in_mg > 0),
+    preroll_size_mg INTEGER NOT NULL CHECK (preroll_size_mg > 0),
+    target_count    INTEGER NOT NULL CHECK (target_count >= 0),
+    stage           TEXT NOT NULL CHECK (stage IN ('grinding', 'rolling', 'testing',
+                                                   'packaging', 'complete', 'cancelled')),
+    prerolls_out    INTEGER NOT NULL DEFAULT 0 CHECK (prerolls_out >= 0),
+    waste_mg        INTEGER NOT NULL DEFAULT 0 CHECK (waste_mg >= 0),
+    notes           TEXT NOT NULL DEFAULT '',
+    finished_metrc  TEXT REFERENCES packages (metrc_number),
+    created_by      TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    completed_at    TEXT
+);
+CREATE INDEX batches_stage ON batches (stage);
+
+CREATE TABLE batch_transitions (
+    id         INTEGER PRIMARY KEY,
+    batch_id   INTEGER NOT NULL REFERENCES batches (id),
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    from_stage TEXT,
+    to_stage   TEXT NOT NULL,
+    reason     TEXT NOT NULL DEFAULT '',
+    override   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX batch_transitions_batch ON batch_transitions (batch_id, id);
+
+CREATE TABLE weight_checks (
+    id            INTEGER PRIMARY KEY,
+    batch_id      INTEGER NOT NULL REFERENCES batches (id),
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    weights_mg    TEXT NOT NULL,
+    passed        INTEGER NOT NULL,
+    mean_mg       INTEGER NOT NULL,
+    unit_tol_bp   INTEGER NOT NULL,
+    mean_tol_bp   INTEGER NOT NULL
+);
+CREATE INDEX weight_checks_batch ON weight_checks (batch_id, id);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
