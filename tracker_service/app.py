@@ -25,6 +25,7 @@ from tracker_service.lib.http_errors import EXCEPTION_HANDLERS
 from tracker_service.overview.routes import overview
 from tracker_service.services import Services
 from tracker_service.sync.routes import SyncController, changes
+from tracker_service.ui.app_parts import TEMPLATES, UI_ROUTES, ui_exception_handlers
 
 __all__ = ["TrackerSettings", "create_app"]
 
@@ -58,9 +59,10 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
         security=[{"ApiKey": []}],
     )
     app = Litestar(
-        route_handlers=[api, apex_calculate],
+        route_handlers=[api, apex_calculate, *UI_ROUTES],
+        template_config=TEMPLATES,
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=ui_exception_handlers(EXCEPTION_HANDLERS),
         on_startup=[start],
         on_shutdown=[services.close],
         state=_state(services),

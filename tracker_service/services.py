@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tracker_service.auth.api_keys import ApiKeyStore
+from tracker_service.auth.sessions import SessionStore
 from tracker_service.auth.users import UserStore
 from tracker_service.batches.service import BatchService
 from tracker_service.finished_goods.calculation_cache import ApexCalculateCache
@@ -24,6 +25,7 @@ class Services:
         self.calculation = ApexCalculateCache(db)
         self.api_keys = ApiKeyStore(db)
         self.users = UserStore(db)
+        self.sessions = SessionStore(db)
         self.finished_goods = FinishedGoodsService(db, self._after_commit)
         self.order_lines = OrderLineService(db, self._after_commit)
         self.batches = BatchService(db, self._after_commit)

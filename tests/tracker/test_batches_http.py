@@ -21,7 +21,7 @@ def new_batch(tracker: RunningTracker, **fields: object) -> dict:
     return response.json()
 
 
-def advance(tracker: RunningTracker, batch: dict, **body: object):  # noqa: ANN201
+def advance(tracker: RunningTracker, batch: dict, **body: object):
     return tracker.client.post(f"/api/batches/{batch['id']}/advance", json=body)
 
 

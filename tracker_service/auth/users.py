@@ -56,3 +56,10 @@ class UserStore:
         except (VerificationError, InvalidHashError):
             return None
         return str(row["role"])
+
+    def list_users(self) -> list[sqlite3.Row]:
+        return (
+            self._db.reader()
+            .execute("SELECT id, username, role, created_at FROM users ORDER BY username")
+            .fetchall()
+        )

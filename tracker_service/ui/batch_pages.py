@@ -1,0 +1,151 @@
+"""Batches: list and create, detail with advance and weight checks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Template
+
+from tracker_service.batches.presenters import to_batch_read
+from tracker_service.batches.rules import next_stage
+from tracker_service.batches.schemas import (
+    AdvanceRequest,
+    BatchCreate,
+    BatchUpdate,
+    WeightCheckCreate,
+)
+from tracker_service.lib.errors import InvalidInput
+from tracker_service.ui.common import (
+    FormData,
+    number,
+    page,
+    redirect,
+    services_of,
+    session_of,
+    submit,
+)
+
+__all__ = ["BatchPages"]
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _detail(request: AnyRequest, batch_id: int) -> dict[str, Any]:
+    batches = services_of(request).batches
+    checks = batches.weight_checks(batch_id)
+    batch = to_batch_read(
+        batches.get(batch_id), batches.transitions(batch_id), checks[-1] if checks else None
+    )
+    return {"batch": batch, "next_stage": next_stage(batch.stage)}
+
+
+class BatchPages(Controller):
+    path = "/batches"
+    include_in_schema = False
+
+    def _list(self, request: AnyRequest, status: int = 200, **extra: Any) -> Template:
+        session = session_of(request)
+        rows = services_of(request).batches.list_batches()
+        batches = [to_batch_read(r, [], None) for r in rows]
+        return page(request, "batches.html", session, batches=batches, status=status, **extra)
+
+    @get("/", sync_to_thread=True)
+    def batches(self, request: AnyRequest) -> Template:
+        return self._list(request)
+
+    @post("/", sync_to_thread=True)
+    def create(self, request: AnyRequest, data: FormData) -> Response[Any]:
+        def action(session: Any) -> Response[Any]:
+            body = BatchCreate(
+                strain=data.get("strain", ""),
+                flower_grams_in=number(data, "flower_grams_in"),
+                preroll_size_g=number(data, "preroll_size_g"),
+                target_count=number(data, "target_count", integer=True),
+                source_metrc=data.get("source_metrc") or None,
+                notes=data.get("notes", ""),
+            )
+            row = services_of(request).batches.create(body, session.actor)
+            return redirect(f"/batches/{row['id']}", f"Batch {row['code']} started.")
+
+        return submit(
+            request, data, action, lambda errors: self._list(request, 422, form=data, errors=errors)
+        )
+
+    @get("/{batch_id:int}", sync_to_thread=True)
+    def batch(self, request: AnyRequest, batch_id: FromPath[int]) -> Template:
+        return page(request, "batch.html", session_of(request), **_detail(request, batch_id))
+
+    def _again(
+        self, request: AnyRequest, batch_id: int, data: dict[str, str], errors: dict[str, str]
+    ) -> Template:
+        return page(
+            request,
+            "batch.html",
+            session_of(request),
+            status=422,
+            form=data,
+            errors=errors,
+            **_detail(request, batch_id),
+        )
+
+    @post("/{batch_id:int}/advance", sync_to_thread=True)
+    def advance(
+        self, request: AnyRequest, batch_id: FromPath[int], data: FormData
+    ) -> Response[Any]:
+        def action(session: Any) -> Response[Any]:
+            body = AdvanceRequest(
+                to=data.get("to") or None,
+                reason=data.get("reason", ""),
+                override=data.get("override") == "on",
+                finished_metrc=data.get("finished_metrc") or None,
+            )
+            row = services_of(request).batches.advance(
+                batch_id, body, session.actor, is_admin=session.is_admin
+            )
+            return redirect(f"/batches/{batch_id}", f"{row['code']} is now {row['stage']}.")
+
+        return submit(
+            request, data, action, lambda errors: self._again(request, batch_id, data, errors)
+        )
+
+    @post("/{batch_id:int}/update", sync_to_thread=True)
+    def update(self, request: AnyRequest, batch_id: FromPath[int], data: FormData) -> Response[Any]:
+        def action(session: Any) -> Response[Any]:
+            body = BatchUpdate(
+                prerolls_out=number(data, "prerolls_out", integer=True),
+                waste_grams=number(data, "waste_grams"),
+                notes=data.get("notes", ""),
+            )
+            services_of(request).batches.update(batch_id, body, session.actor)
+            return redirect(f"/batches/{batch_id}", "Saved.")
+
+        return submit(
+            request, data, action, lambda errors: self._again(request, batch_id, data, errors)
+        )
+
+    @post("/{batch_id:int}/weight-check", sync_to_thread=True)
+    def weight_check(
+        self, request: AnyRequest, batch_id: FromPath[int], data: FormData
+    ) -> Response[Any]:
+        def action(session: Any) -> Response[Any]:
+            raw = [w for w in re.split(r"[\s,;]+", data.get("weights", "").strip()) if w]
+            try:
+                weights = [float(w) for w in raw]
+            except ValueError:
+                raise InvalidInput(
+                    "weights", "enter weights in grams, e.g. 0.51 0.49 0.50"
+                ) from None
+            if not weights:
+                raise InvalidInput("weights", "enter at least one weight")
+            row = services_of(request).batches.add_weight_check(
+                batch_id, WeightCheckCreate(weights_grams=weights), session.actor
+            )
+            result = "passed" if row["passed"] else "FAILED"
+            return redirect(f"/batches/{batch_id}", f"Weight check {result}.")
+
+        return submit(
+            request, data, action, lambda errors: self._again(request, batch_id, data, errors)
+        )
