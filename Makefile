@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint format venv clean
+.PHONY: demo test bench lint format venv clean browser
 
 venv: $(STAMP)
 
@@ -24,8 +24,13 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/python -m demo --tracker-port $${DEMO_PORT:-8000}
 
+## browser: Debian's Chromium for the browser tests (Playwright never downloads one)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+
 ## test: lint, type-check and run the whole test suite
-test: venv
+test: venv browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tracker_service.demo import seed_demo_data
+from tracker_service.demo import DEMO_USERS, ensure_demo_users, seed_demo_data
 from tracker_service.services import Services
 
 APEX_TOKEN = "demo-apex-token"
@@ -56,6 +56,7 @@ def main() -> int:
 
     services = Services.open(folder / "tracker.db")
     seed_demo_data(services)
+    ensure_demo_users(services)
     key = services.api_keys.rotate(created_by="demo")
     services.close()
 
@@ -104,6 +105,8 @@ def main() -> int:
             f"""
 Demo running (Ctrl-C stops everything)
   PreRollTracker  : {tracker_url}/   API key: {key}
+  Staff web UI    : {tracker_url}/   sign in as {DEMO_USERS[0][0]} / {DEMO_USERS[0][1]} (admin)
+                    or {DEMO_USERS[1][0]} / {DEMO_USERS[1][1]} (staff)
   Apex simulator  : {apex_url}/api   token: {APEX_TOKEN}   request log: {apex_url}/_sim/requests
   ApexAPI config  : {config_path}   logs: {folder / "logs"}
 

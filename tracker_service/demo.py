@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tracker_service.batches.schemas import AdvanceRequest, BatchCreate
 from tracker_service.finished_goods.schemas import (
     CustomSkuBody,
     DecrementRequest,
@@ -23,9 +24,36 @@ from tracker_service.finished_goods.schemas import (
 )
 from tracker_service.services import Services
 
-__all__ = ["main", "seed_demo_data"]
+__all__ = ["DEMO_USERS", "ensure_demo_users", "main", "seed_demo_data"]
 
 DEMO_ACTOR = "demo-seed"
+#: Demo logins (never use these outside the demo).
+DEMO_USERS = (("admin", "demo-admin-pass", "admin"), ("floor", "demo-floor-pass", "staff"))
+
+
+def ensure_demo_users(services: Services) -> None:
+    existing = {row["username"] for row in services.users.list_users()}
+    for username, password, role in DEMO_USERS:
+        if username not in existing:
+            services.users.create(username, password, role)
+
+
+def _seed_batches(services: Services) -> None:
+    batches = services.batches
+    plans = [
+        ("Gelato", 300, 1.0, 280, 2),
+        ("Wedding Cake", 250, 0.5, 480, 1),
+        ("Sour Diesel", 120, 0.5, 220, 0),
+    ]
+    for strain, flower, size, target, steps in plans:
+        row = batches.create(
+            BatchCreate(
+                strain=strain, flower_grams_in=flower, preroll_size_g=size, target_count=target
+            ),
+            DEMO_ACTOR,
+        )
+        for _ in range(steps):
+            batches.advance(row["id"], AdvanceRequest(), DEMO_ACTOR, is_admin=True)
 
 
 def seed_demo_data(services: Services) -> bool:
@@ -73,6 +101,7 @@ def seed_demo_data(services: Services) -> bool:
         DEMO_ACTOR,
     )
     fg.update(packages[5][0], PackageUpdate(status="archived"), DEMO_ACTOR)
+    _seed_batches(services)
     return True
 
 
@@ -99,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     services = Services.open(args.db)
     seeded = seed_demo_data(services)
+    ensure_demo_users(services)
     key = services.api_keys.rotate(created_by=DEMO_ACTOR)
     port = _port_or_free(args.host, args.port)
     url = f"http://{args.host}:{port}"
@@ -107,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"""
 PreRollTracker demo
   database : {args.db} ({"seeded with" if seeded else "already holds"} {count} packages)
-  URL      : {url}/
+  URL      : {url}/   (sign in: admin / demo-admin-pass, or floor / demo-floor-pass)
   API key  : {key}
   OpenAPI  : {url}/schema/openapi.json  (reference: docs/api.md)
 

@@ -73,3 +73,19 @@ def test_create_user_errors_are_one_clear_line(tmp_path: Path) -> None:
     )
     assert short.returncode == 2
     assert short.stderr.strip() == "preroll-tracker: password: must be at least 8 characters"
+
+
+def test_systemd_unit_runs_the_documented_serve_command() -> None:
+    """The unit restarts on failure, runs as its own user, keeps its database under /var/lib."""
+    import configparser
+
+    root = Path(__file__).resolve().parents[2]
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(root / "installer" / "preroll-tracker.service")
+    service = unit["Service"]
+    assert service["Restart"] == "on-failure"
+    assert service["User"] == "preroll-tracker"
+    assert service["StateDirectory"] == "preroll-tracker"
+    command = service["ExecStart"].split()
+    assert command[1:3] == ["serve", "--db"] and command[3].startswith("/var/lib/preroll-tracker/")
+    assert "preroll-tracker.service" in (root / "installer" / "README.md").read_text()

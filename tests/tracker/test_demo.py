@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from tracker_service.demo import seed_demo_data
+from tracker_service.demo import DEMO_USERS, ensure_demo_users, seed_demo_data
 from tracker_service.services import Services
 
 
@@ -34,6 +34,17 @@ def test_seed_is_the_guides_example_and_runs_once(tmp_path: Path) -> None:
     assert body["1A4060300002EE1000012349"]["status"] == "archived"
     assert seed_demo_data(services) is False
     assert len(services.finished_goods.list_packages()) == 6
+    assert services.batches.counts_by_stage() | {} == {
+        "grinding": 1,
+        "rolling": 1,
+        "testing": 1,
+        "packaging": 0,
+        "complete": 0,
+        "cancelled": 0,
+    }
+    ensure_demo_users(services)
+    ensure_demo_users(services)  # a second start keeps the same logins
+    assert [services.users.verify(u, p) for u, p, _ in DEMO_USERS] == ["admin", "staff"]
 
 
 def test_demo_program_prints_url_and_key_that_work(tmp_path: Path) -> None:

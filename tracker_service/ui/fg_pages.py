@@ -29,7 +29,16 @@ from tracker_service.ui.common import (
     submit,
 )
 
-__all__ = ["FinishedGoodsPages"]
+__all__ = ["SKU_LABELS", "FinishedGoodsPages"]
+
+#: Short column titles, so the table fits a 1024 px tablet.
+SKU_LABELS = {
+    "singles_0_5g": "0.5 g",
+    "singles_1g": "1 g",
+    "box_0_5g_6pk": "6-pack",
+    "box_0_5g_12pk": "12-pack",
+}
+assert set(SKU_LABELS) == set(DEFAULT_SKUS)
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -46,7 +55,7 @@ class FinishedGoodsPages(Controller):
             request,
             "finished_goods.html",
             session,
-            skus=list(DEFAULT_SKUS),
+            skus=list(SKU_LABELS.items()),
             packages=[to_package_read(r) for r in records],
         )
 
