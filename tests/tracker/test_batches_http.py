@@ -192,3 +192,10 @@ def test_list_filters_and_overview_counts(tracker: RunningTracker) -> None:
         "complete": 0,
         "cancelled": 1,
     }
+
+
+def test_unknown_and_absurd_batch_ids_are_404(shared_tracker: RunningTracker) -> None:
+    """Found by fuzzing: an id beyond SQLite's integers is a plain 404, not a server error."""
+    for batch_id in (999, 2**64, 10**30):
+        response = shared_tracker.client.get(f"/api/batches/{batch_id}")
+        assert (response.status_code, response.json()["error"]) == (404, "not_found")

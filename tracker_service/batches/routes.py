@@ -27,10 +27,9 @@ AnyRequest = Request[Any, Any, Any]
 
 def _read(services: Services, batch_id: int) -> BatchRead:
     batches = services.batches
+    row = batches.get(batch_id)  # first: a batch that cannot exist is a 404 before any query
     checks = batches.weight_checks(batch_id)
-    return to_batch_read(
-        batches.get(batch_id), batches.transitions(batch_id), checks[-1] if checks else None
-    )
+    return to_batch_read(row, batches.transitions(batch_id), checks[-1] if checks else None)
 
 
 class BatchController(Controller):

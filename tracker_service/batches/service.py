@@ -80,6 +80,8 @@ class BatchService:
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, batch_id: int, conn: sqlite3.Connection | None = None) -> sqlite3.Row:
+        if not 0 < batch_id < 2**63:  # beyond SQLite's integers: cannot exist
+            raise NotFound(f"no production batch {batch_id}")
         row = (
             (conn or self.db.reader())
             .execute("SELECT * FROM batches WHERE id = ?", (batch_id,))

@@ -35,10 +35,9 @@ AnyRequest = Request[Any, Any, Any]
 
 def _detail(request: AnyRequest, batch_id: int) -> dict[str, Any]:
     batches = services_of(request).batches
+    row = batches.get(batch_id)
     checks = batches.weight_checks(batch_id)
-    batch = to_batch_read(
-        batches.get(batch_id), batches.transitions(batch_id), checks[-1] if checks else None
-    )
+    batch = to_batch_read(row, batches.transitions(batch_id), checks[-1] if checks else None)
     return {"batch": batch, "next_stage": next_stage(batch.stage)}
 
 
