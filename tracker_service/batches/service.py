@@ -313,26 +313,7 @@ class BatchService:
         why = f"Production batch {row['code']} completed: {row['prerolls_out']} pre-rolls"
         package = fg_repo.load_package(conn, tag)
         if package is None:
-            fg_repo.insert_package(
-                conn,
-                PackageRecord(
-                    metrc_number=tag,
-                    strain=row["strain"],
-                    status="active",
-                    initial_mg=grams,
-                    current_mg=grams,
-                    override_mg=None,
-                    sold_mg=0,
-                    lines_reserved_mg=0,
-                    packed_mg=0,
-                    holds=(),
-                    settings={},
-                    custom_skus={},
-                    created_at=at,
-                    updated_at=at,
-                    status_changed_at=at,
-                ),
-            )
+            fg_repo.insert_package(conn, PackageRecord.new(tag, row["strain"], grams, grams, at))
             before, kind = None, "created"
         elif package.status != "active":
             raise Conflict(f"package {tag} is {package.status}; choose an active package")

@@ -37,6 +37,29 @@ class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: str
     status_changed_at: str
 
+    @classmethod
+    def new(
+        cls, metrc_number: str, strain: str, initial_mg: int, current_mg: int, at: str
+    ) -> PackageRecord:
+        """A new active package with no commitments, settings or custom SKUs."""
+        return cls(
+            metrc_number=metrc_number,
+            strain=strain,
+            status="active",
+            initial_mg=initial_mg,
+            current_mg=current_mg,
+            override_mg=None,
+            sold_mg=0,
+            lines_reserved_mg=0,
+            packed_mg=0,
+            holds=(),
+            settings={},
+            custom_skus={},
+            created_at=at,
+            updated_at=at,
+            status_changed_at=at,
+        )
+
     @property
     def ordered_mg(self) -> int:
         """Reserved for open order lines and for Apex sales recorded by apex-decrement."""

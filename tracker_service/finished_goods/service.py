@@ -113,23 +113,7 @@ class FinishedGoodsService:
         with self._write() as (conn, at):
             if repo.load_package(conn, tag) is not None:
                 raise Conflict(f"package {tag} already exists", metrc_number=tag)
-            record = PackageRecord(
-                metrc_number=tag,
-                strain=strain,
-                status="active",
-                initial_mg=initial,
-                current_mg=current,
-                override_mg=None,
-                sold_mg=0,
-                lines_reserved_mg=0,
-                packed_mg=0,
-                holds=(),
-                settings={},
-                custom_skus={},
-                created_at=at,
-                updated_at=at,
-                status_changed_at=at,
-            )
+            record = PackageRecord.new(tag, strain, initial, current, at)
             repo.insert_package(conn, record)
             self._audit(
                 conn,
