@@ -54,7 +54,10 @@ def tracker(folder: Path, packages: list[tuple[str, str, float]]) -> Iterator[tu
         yield url, key
 
 
-def config(tracker_url: str, key: str, apex_url: str, **sync: object) -> Config:
+def config(
+    tracker_url: str, key: str, apex_url: str, order_refresh: int | None = None, **sync: object
+) -> Config:
+    """Orders are fetched only when ``order_refresh`` is given (seconds)."""
     settings = {"enabled": True, "interval_seconds": 5, "mapping_ttl_seconds": 300} | sync
     return decode_config(
         msgspec.json.encode(
@@ -64,6 +67,8 @@ def config(tracker_url: str, key: str, apex_url: str, **sync: object) -> Config:
                 "api_base_url": apex_url,
                 "api_token": "sim-token",
                 "batch_inventory_sync": settings,
+                "auto_refresh_enabled": order_refresh is not None,
+                "order_refresh_seconds": order_refresh or 120,
             }
         )
     )
@@ -140,6 +145,7 @@ def idle(speedup: float, minutes: float) -> dict[str, int]:
                 f"{apex_url}/api",
                 interval_seconds=5 / speedup,
                 mapping_ttl_seconds=max(1, round(300 / speedup)),
+                order_refresh=max(5, round(120 / speedup)),
             ),
             Path(tmp) / "s.json",
             long_poll=25,
@@ -155,9 +161,21 @@ def idle(speedup: float, minutes: float) -> dict[str, int]:
     return {
         "apex_requests": len(window),
         "patches": sum(r.method == "PATCH" for r in window),
-        "full_downloads": sum("updated_at_from=2000-01-01" in r.query for r in window),
+        "order_fetches": sum("shipping-orders" in r.path for r in window),
+        "full_downloads": _repeated_first_queries(state, before),
         "cycles": engine.cycles - cycles,
     }
+
+
+def _repeated_first_queries(state: ApexState, start: int) -> int:
+    """List requests after ``start`` that repeat a path's very first query: a full download."""
+    first: dict[str, str] = {}
+    for request in state.requests[:start]:
+        first.setdefault(request.path, request.query.split("&page=")[0])
+    return sum(
+        r.method == "GET" and r.query.split("&page=")[0] == first.get(r.path)
+        for r in state.requests[start:]
+    )
 
 
 def burst(batches: int) -> tuple[float, int, int]:
@@ -212,8 +230,9 @@ def main() -> None:
     quiet = idle(speedup=10, minutes=10)
     lines += [
         "Idle: 10 minutes with no change (timings scaled 10x: 5 s poll -> 0.5 s, 300 s mapping"
-        " TTL -> 30 s)",
-        f"  Apex requests {quiet['apex_requests']}, PATCHes {quiet['patches']}, full"
+        " TTL -> 30 s, 120 s order refresh -> 12 s)",
+        f"  Apex requests {quiet['apex_requests']} (order fetches {quiet['order_fetches']}),"
+        f" PATCHes {quiet['patches']}, full"
         f" re-downloads {quiet['full_downloads']}, sync cycles {quiet['cycles']}"
         "   (target: 0 PATCHes, no full re-download)",
     ]

@@ -21,6 +21,7 @@ from sync_engine.errors import ApexError, LeaseHeld, TrackerError
 from sync_engine.inventory.applier import apply_plan
 from sync_engine.inventory.planner import plan_sync
 from sync_engine.mapping.service import BatchMappingService
+from sync_engine.orders.service import OrdersService
 from sync_engine.state import EngineState
 from sync_engine.status import EngineStatus, utc_now
 from sync_engine.tracker_models import CustomSku, PackageCalc
@@ -47,6 +48,7 @@ class SyncEngine:
         long_poll_seconds: float = 25.0,
         use_change_feed: bool = True,
     ) -> None:
+        self.config = config
         self.settings = config.batch_inventory_sync
         self.tracker = tracker
         self.apex = apex
@@ -55,6 +57,8 @@ class SyncEngine:
         self.long_poll_seconds = long_poll_seconds
         self.use_change_feed = use_change_feed  # off only to measure pure polling (bench/)
         self.mapping = BatchMappingService(apex, state, self.settings.mapping_ttl_seconds)
+        self.orders = OrdersService(config, apex, tracker, state)
+        self._orders_wake = asyncio.Event()
         self.status = EngineStatus(
             sync_enabled=self.settings.enabled, dry_run=self.settings.dry_run
         )
@@ -95,12 +99,16 @@ class SyncEngine:
     # -- running ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        tasks = [asyncio.create_task(self._cycle_loop(stop), name="sync-cycle")]
-        if self.settings.enabled:
+        # The lease first, so the first cycle already knows whether this installation pushes.
+        if self.settings.enabled or self.config.auto_refresh_enabled:
             await self._take_lease()
+        tasks = [asyncio.create_task(self._cycle_loop(stop), name="sync-cycle")]
+        if self.settings.enabled or self.config.auto_refresh_enabled:
             tasks.append(asyncio.create_task(self._keep_lease(stop), name="sync-lease"))
-            if self.use_change_feed:
-                tasks.append(asyncio.create_task(self._watch_changes(stop), name="sync-changes"))
+        if self.settings.enabled and self.use_change_feed:
+            tasks.append(asyncio.create_task(self._watch_changes(stop), name="sync-changes"))
+        if self.config.auto_refresh_enabled:
+            tasks.append(asyncio.create_task(self._orders_loop(stop), name="orders"))
         await stop.wait()
         for task in tasks:
             task.cancel()
@@ -194,6 +202,40 @@ class SyncEngine:
             raise ApexError(f"{len(result.failed)} batch update(s) failed, e.g. {first}")
         self._dirty = False
         self.status.apex.ok()
+
+    def refresh_orders(self) -> None:
+        """Fetch orders and resend the packing data now (after an edit, or on demand)."""
+        self._orders_wake.set()
+
+    async def _orders_loop(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            delay = float(self.config.order_refresh_seconds)
+            try:
+                await self.orders.refresh()
+                self.status.apex.ok()
+                if self.status.has_lease:
+                    await self._read_tracker()
+                    self.status.tracker.ok()
+                    await self.orders.sync(self._packages or {}, self._custom or {})
+                self._report_orders()
+                failures = 0
+            except (ApexError, TrackerError) as exc:
+                failures += 1
+                peer = self.status.apex if isinstance(exc, ApexError) else self.status.tracker
+                peer.failing(str(exc))
+                log.warning("orders: %s", exc)
+                delay = min(delay, backoff_delay(failures, APEX_BACKOFF_CAP))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._orders_wake.wait(), delay)
+            self._orders_wake.clear()
+
+    def _report_orders(self) -> None:
+        packing = self.orders.packing
+        self.status.orders_refreshed_at = self.orders.refreshed_at
+        self.status.unassigned_lines = list(self.orders.unassigned)
+        if packing is not None:
+            self.status.packing_rows = sum(1 for row in packing.rows if row.state == "open")
 
     async def _check_connections(self) -> None:
         """With sync disabled, still tell the dashboard whether both peers answer."""

@@ -14,6 +14,8 @@ from tinydb.storages import JSONStorage, MemoryStorage
 from tinydb.table import Document
 
 from sync_engine.apex_models import ApexBatch, ApexProduct
+from sync_engine.orders.models import ApexOrder
+from sync_engine.orders.packing import Editable
 
 __all__ = ["EngineState"]
 
@@ -31,6 +33,8 @@ class EngineState:
         self._batches = self._db.table("apex_batches")
         self._products = self._db.table("apex_products")
         self._meta = self._db.table("meta")
+        self._orders = self._db.table("apex_orders")
+        self._edits = self._db.table("packing_edits")
 
     def confirmed(self) -> dict[int, int | None]:
         return {doc.doc_id: doc["quantity"] for doc in self._confirmed.all()}
@@ -52,6 +56,19 @@ class EngineState:
     def save_products(self, products: list[ApexProduct]) -> None:
         for product in products:
             self._products.upsert(Document(msgspec.to_builtins(product), doc_id=product.id))
+
+    def orders(self) -> dict[int, ApexOrder]:
+        return {doc.doc_id: msgspec.convert(dict(doc), ApexOrder) for doc in self._orders.all()}
+
+    def save_orders(self, orders: list[ApexOrder]) -> None:
+        for order in orders:
+            self._orders.upsert(Document(msgspec.to_builtins(order), doc_id=order.id))
+
+    def edits(self) -> dict[int, Editable]:
+        return {doc.doc_id: msgspec.convert(dict(doc), Editable) for doc in self._edits.all()}
+
+    def save_edit(self, item_id: int, edit: Editable) -> None:
+        self._edits.upsert(Document(msgspec.to_builtins(edit), doc_id=item_id))
 
     def meta(self, key: str, default: Any = None) -> Any:
         doc = self._meta.get(doc_id=1)

@@ -48,3 +48,6 @@ class EngineStatus(msgspec.Struct):
     mapped_batches: int = 0
     problems: list[MappingProblem] = msgspec.field(default_factory=list)
     held_back: str | None = None
+    orders_refreshed_at: str | None = None
+    packing_rows: int = 0
+    unassigned_lines: list[str] = msgspec.field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ChangeFeed", "CustomSku", "PackageCalc", "PackageSkus"]
+__all__ = ["ChangeFeed", "CustomSku", "OrderLinesAnswer", "PackageCalc", "PackageSkus"]
 
 
 class PackageCalc(msgspec.Struct, frozen=True):
@@ -40,3 +40,21 @@ class Change(msgspec.Struct, frozen=True):
 class ChangeFeed(msgspec.Struct, frozen=True):
     cursor: int
     changes: list[Change]
+
+
+class LineAnswer(msgspec.Struct, frozen=True):
+    item_id: int
+    state: str
+    metrc_number: str | None
+
+
+class Unassigned(msgspec.Struct, frozen=True):
+    item_id: int
+    strain: str
+    sku: str
+    reason: str
+
+
+class OrderLinesAnswer(msgspec.Struct, frozen=True):
+    lines: list[LineAnswer]
+    unassigned: list[Unassigned]

@@ -18,6 +18,7 @@ from sync_engine.apex_models import ApexBatch, ApexProduct, ListMeta
 from sync_engine.clients.rate_limit import SlidingWindowLimiter
 from sync_engine.clients.retry import PeerWait, is_retryable
 from sync_engine.errors import ApexError, RateLimited
+from sync_engine.orders.models import ApexOrder
 
 __all__ = ["DEFAULT_REQUESTS_PER_SECOND", "ApexClient"]
 
@@ -148,6 +149,15 @@ class ApexClient:
                 {"updated_at_from": updated_at_from, "ids[]": chunk},
             )
         return products
+
+    async def list_orders(self, updated_at_from: str) -> list[ApexOrder]:
+        """Shipping orders changed since ``updated_at_from``, with their items."""
+        return await self._list(
+            "/v1/shipping-orders",
+            "orders",
+            ApexOrder,
+            {"updated_at_from": updated_at_from, "with_items": "true"},
+        )
 
     async def set_batch_quantity(self, batch_id: int, quantity: int) -> ApexBatch:
         """PATCH the quantity; the answer is what Apex confirmed."""

@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from sync_engine.errors import LeaseHeld, TrackerError
-from sync_engine.tracker_models import ChangeFeed, PackageCalc, PackageSkus
+from sync_engine.tracker_models import ChangeFeed, OrderLinesAnswer, PackageCalc, PackageSkus
 
 __all__ = ["NOT_MODIFIED", "TrackerClient"]
 
@@ -116,6 +116,10 @@ class TrackerClient:
             "GET", "/api/changes", params={"since": since, "wait": wait}, timeout=wait + 15
         )
         return self._decode(response, ChangeFeed, "change feed")
+
+    async def put_order_lines(self, lines: list[dict[str, Any]]) -> OrderLinesAnswer:
+        response = await self._call("PUT", "/api/sync/order-lines", json={"lines": lines})
+        return self._decode(response, OrderLinesAnswer, "order-lines answer")
 
     async def take_lease(self, holder: str, ttl_seconds: int) -> str:
         response = await self._call(

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from typing import Protocol
 
 import msgspec
 
-from sync_engine.mapping.mapping import BatchInfo, BatchMapping, MappingProblem
+from sync_engine.mapping.mapping import BatchMapping, MappingProblem
 from sync_engine.mapping.parser import normalize_strain
 from sync_engine.tracker_models import CustomSku, PackageCalc
 
-__all__ = ["MIN_MASS_ZERO", "Plan", "SetQuantity", "plan_sync"]
+__all__ = [
+    "MIN_MASS_ZERO",
+    "Plan",
+    "ProductSpec",
+    "SetQuantity",
+    "plan_sync",
+    "sku_for",
+    "units_for",
+]
 
 #: Zeroing fewer batches than this at once is never "mass" zeroing.
 MIN_MASS_ZERO = 3
@@ -37,7 +46,22 @@ class Plan(msgspec.Struct, frozen=True):
     held_back: str | None = None
 
 
-def _sku_for(batch: BatchInfo, package: PackageCalc, custom: Mapping[str, CustomSku]) -> str | None:
+class ProductSpec(Protocol):
+    """What identifies a sellable product: an Apex batch's product, or an order item's."""
+
+    @property
+    def family(self) -> str: ...
+    @property
+    def mg_per_unit(self) -> int: ...
+    @property
+    def pack_size(self) -> int: ...
+    @property
+    def sku_key(self) -> str: ...
+
+
+def sku_for(
+    batch: ProductSpec, package: PackageCalc, custom: Mapping[str, CustomSku]
+) -> str | None:
     """The package's SKU key that sells what this Apex batch sells, if it has one."""
     if batch.sku_key in package.units and batch.sku_key not in custom:
         return batch.sku_key  # a default SKU
@@ -83,7 +107,7 @@ def plan_sync(
         for batch in batches:
             if (strain_key, batch.sku_key) in mapping.ambiguous:
                 continue
-            target = _target(batch, strain_packages, custom_skus)
+            target = units_for(batch, strain_packages, custom_skus)
             if target is None:
                 problems.append(
                     MappingProblem(
@@ -135,15 +159,15 @@ def plan_sync(
     return Plan(actions=actions, targets=targets, problems=tuple(problems))
 
 
-def _target(
-    batch: BatchInfo,
+def units_for(
+    batch: ProductSpec,
     packages: list[tuple[str, PackageCalc]],
     custom_skus: Mapping[str, Mapping[str, CustomSku]],
 ) -> int | None:
     """Sum of the units of every package of the strain that sells this batch's SKU."""
     total, matched = 0, False
     for tag, package in packages:
-        key = _sku_for(batch, package, custom_skus.get(tag, {}))
+        key = sku_for(batch, package, custom_skus.get(tag, {}))
         if key is not None:
             matched = True
             total += package.units[key]

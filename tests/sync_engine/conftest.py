@@ -30,7 +30,10 @@ def apex() -> Iterator[RunningApex]:
         yield RunningApex(f"{url}/api", state)
 
 
-def engine_config(tracker: RunningTracker, apex: RunningApex, **sync: Any) -> Config:
+def engine_config(
+    tracker: RunningTracker, apex: RunningApex, *, orders: bool = False, **sync: Any
+) -> Config:
+    """Batch sync on; order fetching only when a test asks (it reserves grams)."""
     settings = {"enabled": True, "interval_seconds": 0.5, "mapping_ttl_seconds": 300} | sync
     return decode_config(
         msgspec.json.encode(
@@ -40,6 +43,8 @@ def engine_config(tracker: RunningTracker, apex: RunningApex, **sync: Any) -> Co
                 "api_base_url": apex.base_url,
                 "api_token": "sim-token",
                 "batch_inventory_sync": settings,
+                "auto_refresh_enabled": orders,
+                "order_refresh_seconds": 5,
             }
         )
     )

@@ -1,0 +1,105 @@
+"""``OrdersService``: fetch orders incrementally, keep them, tell the tracker what is ordered and
+packed, and produce the packing list. Apex is asked only for what changed since last time."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+
+from sync_engine.clients.apex import ApexClient
+from sync_engine.clients.tracker import TrackerClient
+from sync_engine.config import Config
+from sync_engine.orders.classify import OrderState, first_order_date, order_state
+from sync_engine.orders.models import ApexOrder
+from sync_engine.orders.packing import Packing, build_packing
+from sync_engine.state import EngineState
+from sync_engine.tracker_models import CustomSku, PackageCalc
+
+__all__ = ["OrdersService"]
+
+log = logging.getLogger(__name__)
+_OVERLAP = timedelta(seconds=2)
+
+
+class OrdersService:
+    def __init__(
+        self,
+        config: Config,
+        apex: ApexClient,
+        tracker: TrackerClient,
+        state: EngineState,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
+        self.config = config
+        self.apex = apex
+        self.tracker = tracker
+        self.state = state
+        self._today = today
+        self.packing: Packing | None = None
+        self.unassigned: list[str] = []
+        self.refreshed_at: str | None = None
+
+    def _since_text(self) -> str:
+        stored = self.state.meta("orders_since")
+        if stored:
+            return str(stored)
+        start = first_order_date(self.config.api_initial_sync_date, self._today())
+        return f"{start.isoformat()} 00:00:00"
+
+    async def refresh(self) -> int:
+        """Fetch orders changed since the last refresh; returns how many came back."""
+        since = self._since_text()
+        fresh = await self.apex.list_orders(since)
+        self.state.save_orders(fresh)
+        newest = max((o.updated_at for o in fresh if o.updated_at), default=None)
+        if newest:
+            moment = datetime.strptime(newest[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+            self.state.set_meta("orders_since", (moment - _OVERLAP).strftime("%Y-%m-%d %H:%M:%S"))
+        self.state.flush()
+        self.refreshed_at = datetime.now(UTC).isoformat(timespec="seconds")
+        return len(fresh)
+
+    def relevant_orders(self) -> list[tuple[ApexOrder, OrderState]]:
+        since = first_order_date(self.config.api_initial_sync_date, self._today())
+        chosen = []
+        for order in sorted(self.state.orders().values(), key=lambda o: o.id):
+            state = order_state(order, self.config.excluded_statuses, since)
+            if state is not None:
+                chosen.append((order, state))
+        return chosen
+
+    async def sync(
+        self, packages: dict[str, PackageCalc], custom: dict[str, dict[str, CustomSku]]
+    ) -> Packing:
+        """Rebuild the packing list and send the tracker the full set of lines if it changed."""
+        assigned: dict[int, str] = self.state.meta("assigned", {}) or {}
+        assigned = {int(k): v for k, v in assigned.items()}
+        packing = build_packing(
+            self.relevant_orders(), packages, custom, self.state.edits(), assigned
+        )
+        digest = hashlib.sha256(msgspec.json.encode(packing.lines)).hexdigest()
+        if digest != self.state.meta("lines_digest"):
+            answer = await self.tracker.put_order_lines(packing.lines)
+            assigned = {
+                line.item_id: line.metrc_number for line in answer.lines if line.metrc_number
+            }
+            self.unassigned = [
+                f"{u.strain} {u.sku} (item {u.item_id}): {u.reason}" for u in answer.unassigned
+            ]
+            self.state.set_meta("assigned", {str(k): v for k, v in assigned.items()})
+            self.state.set_meta("lines_digest", digest)
+            self.state.flush()
+            log.info(
+                "sent %d order lines to the tracker (%d could not be assigned)",
+                len(packing.lines),
+                len(answer.unassigned),
+            )
+            packing = build_packing(
+                self.relevant_orders(), packages, custom, self.state.edits(), assigned
+            )
+        self.packing = packing
+        return packing

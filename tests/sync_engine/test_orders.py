@@ -1,0 +1,198 @@
+"""Orders: which count, the packing list, and what the tracker is told (SPEC §3.4, §3.5)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sync_engine.orders.classify import order_state
+from sync_engine.orders.models import ApexOrder, Buyer, OrderItem, OrderStatus, ParentStatus
+from sync_engine.orders.packing import COLUMNS, Editable, build_packing
+from sync_engine.tracker_models import PackageCalc
+from tests.conftest import RunningTracker, wait_until
+from tests.sync_engine.conftest import EngineThread, RunningApex, engine_config
+
+SINCE = date(2026, 11, 1)
+
+
+def order(
+    status: str = "New",
+    parent: str = "Submitted",
+    day: str = "2026-11-20",
+    cancelled: bool = False,
+    items: list[OrderItem] | None = None,
+) -> ApexOrder:
+    return ApexOrder(
+        id=7,
+        invoice_number="INV-7",
+        order_date=day,
+        delivery_date="2026-11-28",
+        order_status=OrderStatus(1, status, ParentStatus(1, parent)),
+        cancelled=cancelled,
+        buyer=Buyer(1, "Green Leaf"),
+        items=items or [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "excluded", "state"),
+    [
+        ({}, [], "open"),
+        ({"parent": "Pending Shipment"}, [], "open"),
+        ({"parent": "In Transit"}, [], "shipped"),
+        ({"parent": "Complete"}, [], "shipped"),
+        ({"cancelled": True}, [], "cancelled"),
+        ({"status": "Hold for Payment"}, ["hold for payment"], None),
+        ({"parent": "Accepted"}, ["ACCEPTED"], None),
+        ({"day": "2026-10-31"}, [], None),
+    ],
+)
+def test_order_state(kwargs: dict, excluded: list[str], state: str | None) -> None:
+    """Excluded by status or parent name (any case), too old, cancelled, shipped or open."""
+    assert order_state(order(**kwargs), excluded, SINCE) == state
+
+
+def test_packing_rows_and_order_lines() -> None:
+    """Pre-roll items only; Ordered is inventory units; needs follow packed and stock."""
+    items = [
+        OrderItem(
+            id=1,
+            product_name="CannaDart - Gelato 1g",
+            order_quantity=30,
+            inventory_quantity=20,
+            batch_name="WC-1",
+        ),
+        OrderItem(id=2, product_name="Gelato 3.5g Flower", order_quantity=4),
+        OrderItem(
+            id=3,
+            product_name="Magnetic Box - Gelato 6pk",
+            order_quantity=5,
+            metrc_package_label="1a4060300001aa1000000001",
+        ),
+    ]
+    packages = {
+        "1A4060300001AA1000000001": PackageCalc(
+            "Gelato",
+            "active",
+            12,
+            {"singles_0_5g": 24, "singles_1g": 12, "box_0_5g_6pk": 4, "box_0_5g_12pk": 2},
+        )
+    }
+    packing = build_packing(
+        [(order(items=items), "open")],
+        packages,
+        {},
+        {1: Editable(packed=5, internal_notes="rush")},
+        {1: "1A4060300001AA1000000001"},
+    )
+    assert len(COLUMNS) == 12
+    first, box = packing.rows
+    assert (
+        first.product,
+        first.store,
+        first.ordered,
+        first.packed,
+        first.needs_packing,
+        first.needs_production,
+        first.batch_no,
+        first.internal_notes,
+        first.date,
+    ) == (
+        "CannaDart - Gelato 1g",
+        "Green Leaf",
+        20,
+        5,
+        15,
+        3,
+        "1A4060300001AA1000000001",
+        "rush",
+        "2026-11-20",
+    )
+    assert (box.ordered, box.needs_production, box.batch_no, box.delivery_date) == (
+        5,
+        1,
+        "",
+        "2026-11-28",
+    )
+    assert packing.lines == [
+        {
+            "order_id": 7,
+            "item_id": 1,
+            "invoice_number": "INV-7",
+            "store": "Green Leaf",
+            "strain": "Gelato",
+            "sku": "singles_1g",
+            "units_ordered": 20,
+            "units_packed": 5,
+            "metrc_number": None,
+            "state": "open",
+        },
+        {
+            "order_id": 7,
+            "item_id": 3,
+            "invoice_number": "INV-7",
+            "store": "Green Leaf",
+            "strain": "Gelato",
+            "sku": "box_0_5g_6pk",
+            "units_ordered": 5,
+            "units_packed": 0,
+            "metrc_number": "1A4060300001AA1000000001",
+            "state": "open",
+        },
+    ]
+
+
+def test_engine_reserves_open_orders_and_ships_packed_grams(
+    tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """Open orders reserve grams; cancelled and first-seen-shipped ones move none; shipping
+    moves packed grams out once; a restart asks Apex only for what changed."""
+    tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
+    tracker.create("1A4060300002EE1000012345", strain="Blue Dream", grams=1000)
+    tracker.create("1A4060300002EE1000012348", strain="Sour Diesel", grams=75)
+    config = engine_config(tracker, apex, orders=True, enabled=False)
+    with EngineThread(config, tmp_path / "state.json") as running:
+        wait_until(lambda: tracker.package("1A40603000123456")["grams_ordered"] == 12)
+        blue = tracker.package("1A4060300002EE1000012345")
+        assert blue["grams_ordered"] == 16  # 2 x 6-pack (6 g) + 10 x 1 g; item 90013 is flower
+        assert tracker.package("1A4060300002EE1000012348")["grams_ordered"] == 0  # delivered
+        engine = running.engine
+        assert engine is not None
+        assert engine.status.packing_rows == 4
+        assert any("Gelato" in reason for reason in engine.status.unassigned_lines)
+        from sync_engine.orders.packing import Editable
+
+        running.call(lambda e: e.state.save_edit(90011, Editable(packed=24)))
+        running.call(lambda e: e.refresh_orders())
+        wait_until(lambda: tracker.package("1A40603000123456")["grams_packed"] == 12)
+        time.sleep(1.1)  # Apex timestamps are whole seconds
+        apex.state.update_order(9001, status_id=4)  # In Transit
+        running.call(lambda e: e.refresh_orders())
+        wait_until(lambda: tracker.package("1A40603000123456")["current_grams"] == 488)
+        assert tracker.package("1A4060300002EE1000012345")["grams_ordered"] == 10
+    first_query = apex.state.requests_matching("GET", "/api/v1/shipping-orders")[0].query
+    with EngineThread(config, tmp_path / "state.json"):
+        wait_until(lambda: len(apex.state.requests_matching("GET", "/api/v1/shipping-orders")) >= 4)
+    restart_query = apex.state.requests_matching("GET", "/api/v1/shipping-orders")[-1].query
+    assert restart_query != first_query and "with_items=true" in restart_query
+    assert tracker.package("1A40603000123456")["current_grams"] == 488  # shipped once
+
+
+def test_excluded_statuses_leave_orders_out(
+    tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """An order whose status is excluded reserves nothing."""
+    tracker.create("1A4060300002EE1000012345", strain="Blue Dream", grams=1000)
+    config = engine_config(tracker, apex, orders=True, enabled=False)
+    config = type(config)(
+        **{
+            **{f: getattr(config, f) for f in config.__struct_fields__},
+            "excluded_statuses": ["accepted"],
+        }
+    )
+    with EngineThread(config, tmp_path / "state.json") as running:
+        wait_until(lambda: running.engine is not None and running.engine.status.packing_rows)
+        wait_until(lambda: tracker.package("1A4060300002EE1000012345")["grams_ordered"] == 6)
