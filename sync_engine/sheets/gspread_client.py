@@ -29,7 +29,8 @@ class RedirectingSession(requests.Session):
             if text.startswith(host):
                 text = self.base_url + text[len(host) :]
         kwargs.setdefault("timeout", 10)
-        return super().request(method, text, *args, **kwargs)
+        verb = method.decode() if isinstance(method, bytes) else method
+        return super().request(verb, text, *args, **kwargs)
 
 
 def open_client(credentials_path: Path, api_base_url: str | None) -> gspread.Client:

@@ -259,7 +259,10 @@ def _dispatch(
             _put(tabs[title], r0, c0, item.get("values", []))
         return Response({"spreadsheetId": sid, "totalUpdatedCells": 0})
     if tail.startswith("values/"):
-        text, _, verb = tail[len("values/") :].partition(":")
+        text, verb = tail[len("values/") :], ""
+        for suffix in (":append", ":clear"):
+            if text.endswith(suffix):
+                text, verb = text[: -len(suffix)], suffix[1:]
         title, bounds = _split_range(text)
         if title not in tabs:
             return _error(400, f"Unable to parse range: {text}", "INVALID_ARGUMENT")

@@ -1,0 +1,176 @@
+"""The packing list in Google Sheets through gspread; Google's errors become the guide's
+§6.4 messages, each with its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gspread
+import requests
+from gspread.exceptions import APIError, SpreadsheetNotFound
+
+from sync_engine.sheets.gspread_client import open_client
+from sync_engine.sheets.stores import PACKING, TABS, StoreError, WriteBatch, column_letter
+
+__all__ = ["GoogleSheetsStore"]
+
+T = TypeVar("T")
+
+
+def _quoted(tab: str) -> str:
+    return "'" + tab.replace("'", "''") + "'"
+
+
+class GoogleSheetsStore:
+    name = "google_sheets"
+
+    def __init__(
+        self,
+        spreadsheet_ids: dict[str, str],
+        credentials_path: Path,
+        api_base_url: str | None,
+        auto_create: bool = True,
+    ) -> None:
+        self._ids = spreadsheet_ids  # tab → spreadsheet id (empty ids already resolved)
+        self._credentials = credentials_path
+        self._base = api_base_url
+        self._auto_create = auto_create
+        self._client: gspread.Client | None = None
+        self._books: dict[str, gspread.Spreadsheet] = {}
+        self._sheet_ids: dict[str, int] = {}
+        self._written_rows: dict[str, int] = {}
+        self.requests = 0
+
+    def _call(self, what: Callable[[], T]) -> T:
+        self.requests += 1
+        try:
+            return what()
+        except SpreadsheetNotFound:
+            raise self._not_found() from None
+        except APIError as exc:
+            raise self._translate(exc) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise StoreError("unavailable", f"Google Sheets cannot be reached ({exc})") from None
+
+    def _not_found(self) -> StoreError:
+        return StoreError(
+            "not_found",
+            "404 Not Found: no spreadsheet with that id; check "
+            "google_sheets.packing_list_sheet_id against the sheet's URL "
+            "(docs.google.com/spreadsheets/d/<id>/edit)",
+        )
+
+    def _translate(self, exc: APIError) -> StoreError:
+        status = exc.response.status_code
+        if status == 403:
+            return StoreError(
+                "forbidden",
+                "403 Forbidden: the spreadsheet is not shared with "
+                "the service account; share it (Editor) with the client_email "
+                "in the credentials file",
+            )
+        if status == 404:
+            return self._not_found()
+        if status == 429:
+            return StoreError(
+                "rate_limit",
+                "Rate limit exceeded (429): Google's quota was "
+                "used up; increase google_sheets.poll_interval_seconds",
+            )
+        return StoreError("unavailable", f"Google Sheets error {status}: {exc}")
+
+    def _book(self, tab: str) -> gspread.Spreadsheet:
+        if self._client is None:
+            try:
+                self._client = open_client(self._credentials, self._base)
+            except FileNotFoundError:
+                raise StoreError(
+                    "credentials",
+                    f"credentials.json not found at "
+                    f"{self._credentials}: correct google_sheets.credentials_path",
+                ) from None
+            except ValueError as exc:
+                raise StoreError(
+                    "credentials", f"{self._credentials} is not a service-account key file ({exc})"
+                ) from None
+        key = self._ids[tab]
+        if key not in self._books:
+            client = self._client
+            self._books[key] = self._call(lambda: client.open_by_key(key))
+        return self._books[key]
+
+    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+        for tab in TABS:
+            book = self._book(tab)
+            existing = {w.title: w for w in self._call(book.worksheets)}
+            if tab not in existing:
+                if not self._auto_create:
+                    raise StoreError(
+                        "not_found",
+                        f"the spreadsheet has no tab {tab!r}; add it "
+                        "or set google_sheets.auto_create_sheets to true",
+                    )
+                sheet = self._call(partial(book.add_worksheet, tab, rows=1000, cols=20))
+                self._sheet_ids[tab] = sheet.id
+            else:
+                self._sheet_ids[tab] = existing[tab].id
+            if not self.read(tab):
+                header = [list(headers[tab])]
+                self._call(
+                    partial(
+                        book.values_update,
+                        f"{_quoted(tab)}!A1",
+                        params={"valueInputOption": "RAW"},
+                        body={"values": header},
+                    )
+                )
+
+    def read(self, tab: str) -> list[list[str]]:
+        book = self._book(tab)
+        answer: dict[str, Any] = self._call(
+            lambda: book.values_get(f"{_quoted(tab)}!A1:Z", params={"valueRenderOption": "FORMULA"})
+        )
+        return [["" if v is None else str(v) for v in row] for row in answer.get("values", [])]
+
+    def apply(self, batch: WriteBatch) -> None:
+        by_book: dict[str, list[dict[str, Any]]] = {}
+        for write in batch.cells:
+            start = f"{column_letter(write.col)}{write.row}"
+            by_book.setdefault(self._ids[write.tab], []).append(
+                {"range": f"{_quoted(write.tab)}!{start}", "values": [list(write.values)]}
+            )
+        for tab, rows in batch.replace.items():
+            # Pad with blank rows so a shorter table leaves nothing stale behind it.
+            width = max((len(r) for r in rows), default=1)
+            padded = [*rows, *[[""] * width] * max(0, self._written_rows.get(tab, 0) - len(rows))]
+            self._written_rows[tab] = len(rows)
+            by_book.setdefault(self._ids[tab], []).append(
+                {"range": f"{_quoted(tab)}!A1", "values": padded}
+            )
+        for key, data in by_book.items():
+            book = self._books[key]
+            self._call(
+                partial(
+                    book.values_batch_update, {"valueInputOption": "USER_ENTERED", "data": data}
+                )
+            )
+        if batch.delete_rows:
+            book = self._book(PACKING)
+            sheet_id = self._sheet_ids[PACKING]
+            requests_ = [
+                {
+                    "deleteDimension": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "ROWS",
+                            "startIndex": row - 1,
+                            "endIndex": row,
+                        }
+                    }
+                }
+                for row in sorted(batch.delete_rows, reverse=True)
+            ]
+            self._call(lambda: book.batch_update({"requests": requests_}))

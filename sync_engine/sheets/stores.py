@@ -1,0 +1,192 @@
+"""Where the packing list lives: one interface, three backends (memory, Excel, Google Sheets).
+
+A store knows tabs of string cells and nothing about orders: ``read`` returns one tab's grid
+(one request for Sheets), ``apply`` performs a whole :class:`WriteBatch` at once (one values
+request, plus one structural request when rows are deleted).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from sync_engine.errors import EngineError
+
+__all__ = [
+    "TABS",
+    "CellWrite",
+    "ExcelStore",
+    "MemoryStore",
+    "PackingStore",
+    "StoreError",
+    "WriteBatch",
+    "column_letter",
+]
+
+PACKING, HISTORY, DELIVERY = "Packing List", "History", "Delivery"
+TABS = (PACKING, HISTORY, DELIVERY)
+
+
+class StoreError(EngineError):
+    """The store cannot be used; ``kind`` says why and the message says what to do."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # credentials, forbidden, not_found, rate_limit, unavailable
+
+
+class CellWrite(msgspec.Struct, frozen=True):
+    tab: str
+    row: int  # 1-based
+    col: int  # 1-based
+    values: tuple[str, ...]
+
+
+class WriteBatch(msgspec.Struct):
+    cells: list[CellWrite] = msgspec.field(default_factory=list)
+    delete_rows: list[int] = msgspec.field(default_factory=list)  # Packing List, 1-based
+    replace: dict[str, list[list[str]]] = msgspec.field(default_factory=dict)  # whole tabs
+
+    def __bool__(self) -> bool:
+        return bool(self.cells or self.delete_rows or self.replace)
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 13 → M, 27 → AA."""
+    text = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        text = chr(65 + rem) + text
+    return text
+
+
+class PackingStore(Protocol):
+    name: str
+
+    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+        """Make sure every tab exists and starts with its header row."""
+
+    def read(self, tab: str) -> list[list[str]]:
+        """The tab's cells, header included, as the store holds them (formulas as written)."""
+
+    def apply(self, batch: WriteBatch) -> None:
+        """Perform every change of the batch together."""
+
+
+def _apply_to_grids(grids: dict[str, list[list[str]]], batch: WriteBatch) -> None:
+    for write in batch.cells:
+        rows = grids[write.tab]
+        while len(rows) < write.row:
+            rows.append([])
+        row = rows[write.row - 1]
+        while len(row) < write.col - 1 + len(write.values):
+            row.append("")
+        row[write.col - 1 : write.col - 1 + len(write.values)] = list(write.values)
+    for index in sorted(batch.delete_rows, reverse=True):
+        del grids[PACKING][index - 1]
+    for tab, rows in batch.replace.items():
+        grids[tab] = [list(r) for r in rows]
+
+
+class MemoryStore:
+    """For tests and as the dashboard-only mode: nothing leaves the process."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self.grids: dict[str, list[list[str]]] = {}
+
+    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+        for tab, header in headers.items():
+            self.grids.setdefault(tab, [list(header)])
+
+    def read(self, tab: str) -> list[list[str]]:
+        return [list(r) for r in self.grids[tab]]
+
+    def apply(self, batch: WriteBatch) -> None:
+        _apply_to_grids(self.grids, batch)
+
+
+class ExcelStore:
+    """The same tabs in a local ``.xlsx`` (the fallback when Google Sheets fails)."""
+
+    name = "excel"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _load(self) -> dict[str, list[list[str]]]:
+        import openpyxl
+
+        if not self.path.exists():
+            return {}
+        workbook = openpyxl.load_workbook(self.path)
+        grids = {}
+        for sheet in workbook.worksheets:
+            grids[sheet.title] = [
+                ["" if v is None else str(v) for v in row]
+                for row in sheet.iter_rows(values_only=True)
+            ]
+        return grids
+
+    def _save(self, grids: dict[str, list[list[str]]]) -> None:
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        workbook.remove(workbook.active)
+        for tab in [*TABS, *(t for t in grids if t not in TABS)]:
+            if tab in grids:
+                sheet = workbook.create_sheet(tab)
+                for row in grids[tab]:
+                    sheet.append([_excel_value(v) for v in row])
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Write next to the target and swap: a crash never leaves half a workbook.
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".xlsx")
+        os.close(handle)
+        try:
+            workbook.save(temp)
+            os.replace(temp, self.path)
+        except PermissionError:
+            os.unlink(temp)
+            raise StoreError(
+                "unavailable",
+                f"{self.path} is open in Excel or read-only; close "
+                "it so ApexAPI can save the packing list",
+            ) from None
+
+    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+        grids = self._load()
+        changed = False
+        for tab, header in headers.items():
+            if not grids.get(tab):
+                grids[tab] = [list(header)]
+                changed = True
+        if changed:
+            self._save(grids)
+
+    def read(self, tab: str) -> list[list[str]]:
+        return _trim(self._load().get(tab, []))
+
+    def apply(self, batch: WriteBatch) -> None:
+        grids = self._load()
+        _apply_to_grids(grids, batch)
+        self._save(grids)
+
+
+def _excel_value(value: str) -> object:
+    """Whole numbers as numbers so Excel can sum them; formulas and text as they are."""
+    if value.isdigit():
+        return int(value)
+    return value
+
+
+def _trim(rows: list[list[str]]) -> list[list[str]]:
+    out = [row[: max((i + 1 for i, v in enumerate(row) if v != ""), default=0)] for row in rows]
+    while out and not out[-1]:
+        out.pop()
+    return out
