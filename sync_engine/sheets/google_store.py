@@ -50,6 +50,8 @@ class GoogleSheetsStore:
             return what()
         except SpreadsheetNotFound:
             raise self._not_found() from None
+        except PermissionError:  # gspread's open_by_key turns a 403 into this
+            raise self._translate_status(403, "permission denied") from None
         except APIError as exc:
             raise self._translate(exc) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -64,7 +66,9 @@ class GoogleSheetsStore:
         )
 
     def _translate(self, exc: APIError) -> StoreError:
-        status = exc.response.status_code
+        return self._translate_status(exc.response.status_code, str(exc))
+
+    def _translate_status(self, status: int, detail: str) -> StoreError:
         if status == 403:
             return StoreError(
                 "forbidden",
@@ -80,7 +84,7 @@ class GoogleSheetsStore:
                 "Rate limit exceeded (429): Google's quota was "
                 "used up; increase google_sheets.poll_interval_seconds",
             )
-        return StoreError("unavailable", f"Google Sheets error {status}: {exc}")
+        return StoreError("unavailable", f"Google Sheets error {status}: {detail}")
 
     def _book(self, tab: str) -> gspread.Spreadsheet:
         if self._client is None:
