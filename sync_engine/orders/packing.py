@@ -64,6 +64,8 @@ class PackingRow(msgspec.Struct, frozen=True, kw_only=True):
     date: str
     strain: str
     sku: str
+    available: int = 0  # units of this product the tracker can sell now
+    updated_at: str = ""
 
     @property
     def needs_packing(self) -> int:
@@ -165,4 +167,6 @@ def _row(
         date=(order.order_date or "")[:10],
         strain=parsed.strain,
         sku=sku,
+        available=available,
+        updated_at=order.updated_at,
     )
