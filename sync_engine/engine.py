@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 
 from sync_engine.clients.apex import ApexClient
 from sync_engine.clients.retry import backoff_delay
@@ -21,7 +22,9 @@ from sync_engine.errors import ApexError, LeaseHeld, TrackerError
 from sync_engine.inventory.applier import apply_plan
 from sync_engine.inventory.planner import plan_sync
 from sync_engine.mapping.service import BatchMappingService
+from sync_engine.orders.packing import Editable
 from sync_engine.orders.service import OrdersService
+from sync_engine.sheets.service import PackingListSync
 from sync_engine.state import EngineState
 from sync_engine.status import EngineStatus, utc_now
 from sync_engine.tracker_models import CustomSku, PackageCalc
@@ -47,6 +50,7 @@ class SyncEngine:
         holder: str,
         long_poll_seconds: float = 25.0,
         use_change_feed: bool = True,
+        config_dir: Path = Path(),
     ) -> None:
         self.config = config
         self.settings = config.batch_inventory_sync
@@ -58,6 +62,7 @@ class SyncEngine:
         self.use_change_feed = use_change_feed  # off only to measure pure polling (bench/)
         self.mapping = BatchMappingService(apex, state, self.settings.mapping_ttl_seconds)
         self.orders = OrdersService(config, apex, tracker, state)
+        self.sheets = PackingListSync(config.google_sheets, config_dir, state.meta("sheets", {}))
         self._orders_wake = asyncio.Event()
         self.status = EngineStatus(
             sync_enabled=self.settings.enabled, dry_run=self.settings.dry_run
@@ -109,6 +114,7 @@ class SyncEngine:
             tasks.append(asyncio.create_task(self._watch_changes(stop), name="sync-changes"))
         if self.config.auto_refresh_enabled:
             tasks.append(asyncio.create_task(self._orders_loop(stop), name="orders"))
+            tasks.append(asyncio.create_task(self._sheets_loop(stop), name="packing-list"))
         await stop.wait()
         for task in tasks:
             task.cancel()
@@ -229,6 +235,41 @@ class SyncEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._orders_wake.wait(), delay)
             self._orders_wake.clear()
+
+    async def _sheets_loop(self, stop: asyncio.Event) -> None:
+        """Poll the packing list; edits made there reach the tracker at once."""
+        interval = float(self.config.google_sheets.poll_interval_seconds)
+        while not stop.is_set():
+            packing = self.orders.packing
+            if packing is not None:
+                try:
+                    edits = await asyncio.to_thread(self.sheets.poll, packing.rows)
+                    await self._keep_edits(edits)
+                except (ApexError, TrackerError) as exc:
+                    log.warning("packing list: %s", exc)
+                except Exception:  # a bug in one poll must not stop the packing list
+                    log.exception("packing list poll failed")
+                self.status.sheets = self.sheets.status
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    async def _keep_edits(self, edits: dict[int, Editable]) -> None:
+        current = self.state.edits()
+        changed = {key: edit for key, edit in edits.items() if current.get(key, Editable()) != edit}
+        for key, edit in changed.items():
+            self.state.save_edit(key, edit)
+        self.state.set_meta("sheets", self.sheets.saved())
+        self.state.flush()
+        if changed and self.status.has_lease:
+            await self._read_tracker()
+            await self.orders.sync(self._packages or {}, self._custom or {})
+            self._report_orders()
+
+    def edit_row(self, key: int, edit: Editable) -> None:
+        """A dashboard edit of a packing-list row: kept, then merged into the sheet."""
+        self.state.save_edit(key, edit)
+        self.state.flush()
+        self.refresh_orders()
 
     def _report_orders(self) -> None:
         packing = self.orders.packing

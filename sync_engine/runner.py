@@ -67,8 +67,13 @@ def workstation_holder(state: EngineState) -> str:
 
 @asynccontextmanager
 async def build_engine(
-    config: Config, state_path: Path | None, http: httpx.AsyncClient | None = None
+    config: Config,
+    state_path: Path | None,
+    http: httpx.AsyncClient | None = None,
+    config_dir: Path | None = None,
 ) -> AsyncIterator[SyncEngine]:
+    """Clients, state and engine; the workbook and credentials resolve against ``config_dir``
+    (default: the state file's folder)."""
     own_http = http is None
     client = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     state = EngineState(state_path)
@@ -79,6 +84,7 @@ async def build_engine(
             ApexClient(client, config.api_base_url, config.api_token),
             state,
             holder=workstation_holder(state),
+            config_dir=config_dir or (state_path.parent if state_path else Path()),
         )
         yield engine
     finally:
@@ -106,7 +112,8 @@ async def run_headless(
         # Not available on Windows or outside the main thread: Ctrl-C still ends asyncio.run.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with build_engine(config, data_dir_for(config_path) / STATE_FILE) as engine:
+    state_path = data_dir_for(config_path) / STATE_FILE
+    async with build_engine(config, state_path, config_dir=config_path.resolve().parent) as engine:
         if on_ready is not None:
             on_ready(engine)
         await engine.run(stop)

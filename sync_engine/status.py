@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from sync_engine.mapping.mapping import MappingProblem
+from sync_engine.sheets.service import SheetsStatus
 
 __all__ = ["ConnectionStatus", "EngineStatus", "utc_now"]
 
@@ -51,3 +52,4 @@ class EngineStatus(msgspec.Struct):
     orders_refreshed_at: str | None = None
     packing_rows: int = 0
     unassigned_lines: list[str] = msgspec.field(default_factory=list)
+    sheets: SheetsStatus = msgspec.field(default_factory=SheetsStatus)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,7 +106,7 @@ class GoogleSheetsStore:
             self._books[key] = self._call(lambda: client.open_by_key(key))
         return self._books[key]
 
-    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+    def prepare(self, headers: Mapping[str, Sequence[str]]) -> None:
         for tab in TABS:
             book = self._book(tab)
             existing = {w.title: w for w in self._call(book.worksheets)}

@@ -48,12 +48,13 @@ class SheetPlan(msgspec.Struct):
     conflicts: list[str]
 
 
-def _app_values(edit: Editable) -> dict[str, str]:
+def _app_values(row: PackingRow) -> dict[str, str]:
+    """ApexAPI's side of the editable cells (its rows already hold the dashboard's edits)."""
     return {
-        "PACKED": str(edit.packed),
-        "Delivery Date": edit.delivery_date,
-        "Delivery Notes": edit.delivery_notes,
-        "Internal Notes": edit.internal_notes,
+        "PACKED": str(row.packed),
+        "Delivery Date": row.delivery_date,
+        "Delivery Notes": row.delivery_notes,
+        "Internal Notes": row.internal_notes,
     }
 
 
@@ -90,7 +91,6 @@ def plan_packing_sheet(
     grid: Sequence[Sequence[str]],
     rows: Sequence[PackingRow],
     base: Mapping[str, Mapping[str, str]],
-    edits: Mapping[int, Editable],
 ) -> SheetPlan:
     """The writes for this poll, the merged edits, the new base, and what needs a person."""
     positions: dict[int, int] = {}
@@ -108,7 +108,7 @@ def plan_packing_sheet(
     wanted = [row for row in rows if row.state == "open"]
     next_row = len(grid) + 1
     for row in wanted:
-        app = _app_values(edits.get(row.key, Editable()))
+        app = _app_values(row)
         found = positions.get(row.key)
         if found is None:
             values = dict(app)

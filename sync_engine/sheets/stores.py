@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -68,7 +68,7 @@ def column_letter(index: int) -> str:
 class PackingStore(Protocol):
     name: str
 
-    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+    def prepare(self, headers: Mapping[str, Sequence[str]]) -> None:
         """Make sure every tab exists and starts with its header row."""
 
     def read(self, tab: str) -> list[list[str]]:
@@ -101,7 +101,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.grids: dict[str, list[list[str]]] = {}
 
-    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+    def prepare(self, headers: Mapping[str, Sequence[str]]) -> None:
         for tab, header in headers.items():
             self.grids.setdefault(tab, [list(header)])
 
@@ -159,7 +159,7 @@ class ExcelStore:
                 "it so ApexAPI can save the packing list",
             ) from None
 
-    def prepare(self, headers: dict[str, Sequence[str]]) -> None:
+    def prepare(self, headers: Mapping[str, Sequence[str]]) -> None:
         grids = self._load()
         changed = False
         for tab, header in headers.items():

@@ -26,6 +26,7 @@ def test_headless_engine_syncs_logs_and_stops_cleanly(
                 "api_base_url": apex.base_url,
                 "api_token": "sim-token",
                 "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
+                "auto_refresh_enabled": False,
             }
         )
     )
