@@ -125,9 +125,9 @@ def plan_packing_sheet(
             values = _merge_editables(
                 row, grid_row, base.get(str(row.key), {}), app, number, attention, conflicts
             )
-            desired = {**_owned(row, int(values["PACKED"])), **values}
+            desired = {**_owned(row, int(values["PACKED"])), **{c: values[c] for c in EDITABLE}}
             for column, value in desired.items():
-                if column in EDITABLE and values.get(f"_invalid:{column}"):
+                if values.get(f"_invalid:{column}"):
                     continue
                 if _cell(grid_row, column) != value:
                     batch.cells.append(CellWrite(TAB, number, _COL[column], (value,)))
