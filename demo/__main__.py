@@ -21,6 +21,7 @@ from tracker_service.demo import DEMO_USERS, ensure_demo_users, seed_demo_data
 from tracker_service.services import Services
 
 APEX_TOKEN = "demo-apex-token"
+SPREADSHEET = "demo-packing-list"
 
 
 def _port(preferred: int) -> int:
@@ -50,6 +51,7 @@ def main() -> int:
     parser.add_argument("--folder", type=Path, default=Path(".demo"))
     parser.add_argument("--tracker-port", type=int, default=8000)
     parser.add_argument("--apex-port", type=int, default=8010)
+    parser.add_argument("--sheets-port", type=int, default=8020)
     args = parser.parse_args()
     folder: Path = args.folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,6 +63,8 @@ def main() -> int:
     services.close()
 
     tracker_port, apex_port = _port(args.tracker_port), _port(args.apex_port)
+    sheets_port = _port(args.sheets_port)
+    sheets_url = f"http://127.0.0.1:{sheets_port}"
     tracker_url, apex_url = f"http://127.0.0.1:{tracker_port}", f"http://127.0.0.1:{apex_port}"
     config_path = folder / "apex_config.json"
     config_path.write_text(
@@ -71,7 +75,13 @@ def main() -> int:
                 "api_base_url": f"{apex_url}/api",
                 "api_token": APEX_TOKEN,
                 "batch_inventory_sync": {"enabled": True, "interval_seconds": 5},
-                "google_sheets": {"enabled": False},
+                "order_refresh_seconds": 30,
+                "google_sheets": {
+                    "enabled": True,
+                    "packing_list_sheet_id": SPREADSHEET,
+                    "api_base_url": sheets_url,
+                    "excel_path": "packing_list.xlsx",
+                },
             },
             indent=2,
         )
@@ -97,10 +107,23 @@ def main() -> int:
             [python, "-m", "tests.fakes.apex_sim", "--port", str(apex_port), "--token", APEX_TOKEN],
             stdout=subprocess.DEVNULL,
         ),
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "tests.fakes.sheets_sim",
+                "--port",
+                str(sheets_port),
+                "--spreadsheet",
+                SPREADSHEET,
+            ],
+            stdout=subprocess.DEVNULL,
+        ),
     ]
     try:
         _wait_for(f"{tracker_url}/api/overview", {"X-API-Key": key}, processes[0])
         _wait_for(f"{apex_url}/_sim/requests", {}, processes[1])
+        _wait_for(f"{sheets_url}/v4/spreadsheets/{SPREADSHEET}", {}, processes[2])
         print(
             f"""
 Demo running (Ctrl-C stops everything)
@@ -108,6 +131,8 @@ Demo running (Ctrl-C stops everything)
   Staff web UI    : {tracker_url}/   sign in as {DEMO_USERS[0][0]} / {DEMO_USERS[0][1]} (admin)
                     or {DEMO_USERS[1][0]} / {DEMO_USERS[1][1]} (staff)
   Apex simulator  : {apex_url}/api   token: {APEX_TOKEN}   request log: {apex_url}/_sim/requests
+  Sheets simulator: {sheets_url}   the packing list as JSON:
+                    {sheets_url}/v4/spreadsheets/{SPREADSHEET}/values/Packing%20List
   ApexAPI config  : {config_path}   logs: {folder / "logs"}
 
 Sell 10 Wedding Cake 1 g pre-rolls in the tracker and watch the engine update Apex batches:

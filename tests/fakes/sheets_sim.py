@@ -296,3 +296,28 @@ def create_sheets_app(state: SheetsState) -> Litestar:
         before_request=read_body,
         openapi_config=None,
     )
+
+
+def main() -> None:
+    """``python -m tests.fakes.sheets_sim``: the simulator as a program (for make demo)."""
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8020)
+    parser.add_argument("--spreadsheet", default="demo-packing-list")
+    args = parser.parse_args()
+    state = SheetsState()
+    state.create(args.spreadsheet, "Sheet1")
+    print(
+        f"Google Sheets simulator on http://{args.host}:{args.port} "
+        f"(spreadsheet {args.spreadsheet})",
+        flush=True,
+    )
+    uvicorn.run(create_sheets_app(state), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
