@@ -41,6 +41,7 @@ bench: venv
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.apex_calculate
 	$(BIN)/python -m bench.sync_engine
+	$(BIN)/python -m bench.packing_sheet
 
 ## lint: ruff check, ruff format --check, mypy
 lint: venv
