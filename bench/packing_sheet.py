@@ -4,6 +4,7 @@ open rows, and the time for a PACKED edit in the sheet to reach the tracker."""
 from __future__ import annotations
 
 import logging
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -77,6 +78,7 @@ def main() -> None:
             time.sleep(60)
             per_minute = len(sheets.requests) - start
             latencies = []
+            rng = random.Random(5)
             for i in range(20):
                 grid = sheets.values(SHEET, "Packing List")
                 number = 2 + (i * 13) % 300
@@ -84,6 +86,7 @@ def main() -> None:
                 product = grid[number - 1][0]
                 tag = packages[int(product.split("Strain")[1][:2])][0]
                 before = client.get(f"/api/finished-goods/{tag}").json()["grams_packed"]
+                time.sleep(rng.uniform(0, 2))  # type at any moment of the 2 s poll
                 sheets.set_cell(SHEET, "Packing List", number, 4, "2")
                 typed = time.monotonic()
                 wait_for(
