@@ -18,6 +18,7 @@ from urllib.parse import unquote
 import msgspec
 from litestar import Litestar, Request, Response, route
 from litestar.datastructures import State
+from litestar.params import FromPath
 
 __all__ = ["SheetsState", "create_sheets_app"]
 
@@ -185,7 +186,7 @@ def _metadata(spreadsheet_id: str, tabs: dict[str, Tab]) -> dict[str, Any]:
 
 
 @route("/v4/spreadsheets/{rest:path}", http_method=["GET", "POST", "PUT"], sync_to_thread=False)
-def spreadsheets(request: AnyRequest, rest: str) -> Response[Any]:
+def spreadsheets(request: AnyRequest, rest: FromPath[str]) -> Response[Any]:
     state: SheetsState = request.app.state.sheets
     path = rest.lstrip("/")
     with state.lock:
