@@ -138,6 +138,8 @@ class PackingListSync:
         if batch:
             store.apply(batch)
         self.bases[store.name] = plan.base
+        for problem in sorted(set(plan.attention) - set(self.status.attention)):
+            log.warning("packing list needs attention: %s", problem)  # once, not every poll
         self.status.attention, self.status.conflicts = plan.attention, plan.conflicts
         for conflict in plan.conflicts:
             log.warning("packing list conflict: %s", conflict)
