@@ -107,13 +107,18 @@ class SyncEngine:
         # The lease first, so the first cycle already knows whether this installation pushes.
         if self.settings.enabled or self.config.auto_refresh_enabled:
             await self._take_lease()
+        # Orders first: their reservations decide the units, so Apex never sees a count that
+        # ignores open orders, not even for the first seconds.
+        fresh_orders = self.config.auto_refresh_enabled and await self._sync_orders()
         tasks = [asyncio.create_task(self._cycle_loop(stop), name="sync-cycle")]
         if self.settings.enabled or self.config.auto_refresh_enabled:
             tasks.append(asyncio.create_task(self._keep_lease(stop), name="sync-lease"))
         if self.settings.enabled and self.use_change_feed:
             tasks.append(asyncio.create_task(self._watch_changes(stop), name="sync-changes"))
         if self.config.auto_refresh_enabled:
-            tasks.append(asyncio.create_task(self._orders_loop(stop), name="orders"))
+            tasks.append(
+                asyncio.create_task(self._orders_loop(stop, skip_first=fresh_orders), name="orders")
+            )
             tasks.append(asyncio.create_task(self._sheets_loop(stop), name="packing-list"))
         await stop.wait()
         for task in tasks:
@@ -213,24 +218,33 @@ class SyncEngine:
         """Fetch orders and resend the packing data now (after an edit, or on demand)."""
         self._orders_wake.set()
 
-    async def _orders_loop(self, stop: asyncio.Event) -> None:
+    async def _sync_orders(self) -> bool:
+        """Fetch what changed, rebuild the packing list, tell the tracker; False on failure."""
+        try:
+            await self.orders.refresh()
+            self.status.apex.ok()
+            if self.status.has_lease:
+                await self._read_tracker()
+                self.status.tracker.ok()
+                await self.orders.sync(self._packages or {}, self._custom or {})
+            self._report_orders()
+            return True
+        except (ApexError, TrackerError) as exc:
+            peer = self.status.apex if isinstance(exc, ApexError) else self.status.tracker
+            peer.failing(str(exc))
+            log.warning("orders: %s", exc)
+            return False
+
+    async def _orders_loop(self, stop: asyncio.Event, *, skip_first: bool = False) -> None:
         failures = 0
         while not stop.is_set():
             delay = float(self.config.order_refresh_seconds)
-            try:
-                await self.orders.refresh()
-                self.status.apex.ok()
-                if self.status.has_lease:
-                    await self._read_tracker()
-                    self.status.tracker.ok()
-                    await self.orders.sync(self._packages or {}, self._custom or {})
-                self._report_orders()
+            if skip_first:
+                skip_first = False
+            elif await self._sync_orders():
                 failures = 0
-            except (ApexError, TrackerError) as exc:
+            else:
                 failures += 1
-                peer = self.status.apex if isinstance(exc, ApexError) else self.status.tracker
-                peer.failing(str(exc))
-                log.warning("orders: %s", exc)
                 delay = min(delay, backoff_delay(failures, APEX_BACKOFF_CAP))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._orders_wake.wait(), delay)

@@ -196,3 +196,15 @@ def test_excluded_statuses_leave_orders_out(
     with EngineThread(config, tmp_path / "state.json") as running:
         wait_until(lambda: running.engine is not None and running.engine.status.packing_rows)
         wait_until(lambda: tracker.package("1A4060300002EE1000012345")["grams_ordered"] == 6)
+
+
+def test_first_push_already_counts_open_orders(
+    tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """At start-up orders are synced before any quantity is pushed: Apex never sees 1000."""
+    tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
+    config = engine_config(tracker, apex, orders=True)
+    with EngineThread(config, tmp_path / "state.json"):
+        wait_until(lambda: apex.state.quantity(1001) == 976)  # 500 g less 24 x 0.5 g reserved
+    bodies = [r.body for r in apex.state.requests_matching("PATCH", "/api/v2/batches/1001")]
+    assert bodies == [b'{"quantity":976}']
