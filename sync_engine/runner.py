@@ -21,6 +21,8 @@ import httpx
 from sync_engine.clients.apex import ApexClient
 from sync_engine.clients.tracker import TrackerClient
 from sync_engine.config import Config, data_dir_for, load_config
+from sync_engine.dashboard.logbuffer import LogBuffer
+from sync_engine.dashboard.serve import start_dashboard
 from sync_engine.engine import SyncEngine
 from sync_engine.state import EngineState
 
@@ -112,10 +114,22 @@ async def run_headless(
         # Not available on Windows or outside the main thread: Ctrl-C still ends asyncio.run.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    recent = LogBuffer()
+    logging.getLogger().addHandler(recent)
     state_path = data_dir_for(config_path) / STATE_FILE
     async with build_engine(config, state_path, config_dir=config_path.resolve().parent) as engine:
+        dashboard = await start_dashboard(engine, recent, config.ui_port)
+        # The key is printed, never logged: the log file may be read by others.
+        print(f"ApexAPI dashboard: {dashboard.url}", flush=True)
+        log.info(
+            "dashboard on http://127.0.0.1:%s/ (its key is printed on the console)", dashboard.port
+        )
         if on_ready is not None:
             on_ready(engine)
-        await engine.run(stop)
+        try:
+            await engine.run(stop)
+        finally:
+            await dashboard.stop()
+            logging.getLogger().removeHandler(recent)
     log.info("ApexAPI engine stopped; state saved, lease released")
     return 0

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sync_engine.config import Config
+from sync_engine.dashboard.logbuffer import LogBuffer
+from sync_engine.dashboard.serve import start_dashboard
 from sync_engine.engine import SyncEngine
 from sync_engine.runner import build_engine
 
@@ -25,11 +27,14 @@ class EngineThread:
         *,
         long_poll: float = 5.0,
         change_feed: bool = True,
+        dashboard: bool = False,
     ) -> None:
         self.config = config
         self.state_path = state_path
         self.long_poll = long_poll
         self.change_feed = change_feed
+        self.with_dashboard = dashboard
+        self.dashboard_url: str | None = None
         self.engine: SyncEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -43,8 +48,16 @@ class EngineThread:
             async with build_engine(self.config, self.state_path) as engine:
                 engine.long_poll_seconds = self.long_poll
                 engine.use_change_feed = self.change_feed
+                dashboard = None
+                if self.with_dashboard:
+                    dashboard = await start_dashboard(engine, LogBuffer())
+                    self.dashboard_url = dashboard.url
                 self.engine = engine
-                await engine.run(self._stop)
+                try:
+                    await engine.run(self._stop)
+                finally:
+                    if dashboard is not None:
+                        await dashboard.stop()
         except BaseException as exc:  # surfaced by stop()
             self.error = exc
             raise

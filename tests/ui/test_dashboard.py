@@ -1,0 +1,150 @@
+"""The ApexAPI dashboard in real Chromium, with the engine, a tracker process and the Apex
+simulator running (issue 6's dashboard cases)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from sync_engine.config import Config
+from tests.conftest import wait_until
+from tests.fakes.apex_seed import seed_apex
+from tests.fakes.apex_sim import create_apex_app
+from tests.fakes.apex_state import ApexState
+from tests.fakes.engine_thread import EngineThread
+from tests.fakes.server_thread import ServerThread
+from tests.tracker.test_crash_safety import _api_key, _free_port, _start
+from tests.ui.conftest import screenshot
+
+WEDDING_CAKE = "1A40603000123456"
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.db = tmp / "tracker.db"
+        self.key = _api_key(self.db)
+        self.port = _free_port()
+        self.tracker = _start(self.db, self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.client = httpx.Client(base_url=self.url, headers={"X-API-Key": self.key})
+        self.client.post(
+            "/api/finished-goods",
+            json={"metrc_number": WEDDING_CAKE, "strain": "Wedding Cake", "initial_grams": 500},
+        )
+        self.apex = seed_apex(ApexState())
+
+    def stop_tracker(self) -> None:
+        os.kill(self.tracker.pid, signal.SIGKILL)
+        self.tracker.wait()
+
+    def start_tracker(self) -> None:
+        self.tracker = _start(self.db, self.port)
+
+    def grams(self, field: str) -> float:
+        return float(self.client.get(f"/api/finished-goods/{WEDDING_CAKE}").json()[field])
+
+
+@pytest.fixture
+def running(browser: Browser, tmp_path: Path) -> Iterator[tuple[Stack, EngineThread, Page]]:
+    stack = Stack(tmp_path)
+    with ServerThread(create_apex_app(stack.apex)) as apex_url:
+        config = msgspec.convert(
+            {
+                "dashboard_url": stack.url,
+                "dashboard_api_key": stack.key,
+                "api_base_url": f"{apex_url}/api",
+                "api_token": "sim-token",
+                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
+                "order_refresh_seconds": 5,
+            },
+            Config,
+        )
+        with EngineThread(config, tmp_path / "state.json", dashboard=True) as engine:
+            context = browser.new_context(viewport={"width": 1024, "height": 800})
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            try:
+                yield stack, engine, page
+            finally:
+                context.close()
+                stack.client.close()
+                if stack.tracker.poll() is None:
+                    stack.tracker.terminate()
+                    stack.tracker.wait(timeout=10)
+
+
+def test_lights_follow_the_tracker(running: tuple[Stack, EngineThread, Page]) -> None:
+    """Green when connected; red with the guide's fix when the tracker stops; green again."""
+    stack, engine, page = running
+    assert engine.dashboard_url is not None
+    page.goto(engine.dashboard_url)
+    tracker_light = page.locator("#light-tracker")
+    expect(tracker_light).to_have_class("light green")
+    expect(tracker_light).to_contain_text("Connected")
+    expect(page.locator("#light-apex")).to_have_class("light green")
+    screenshot(page, "dashboard")
+    stack.stop_tracker()
+    expect(tracker_light).to_have_class("light red", timeout=20_000)
+    expect(tracker_light).to_contain_text("sudo systemctl start preroll-tracker")
+    screenshot(page, "dashboard-tracker-down")
+    stack.start_tracker()
+    expect(tracker_light).to_have_class("light green", timeout=20_000)
+
+
+def test_packing_list_edit_reaches_the_tracker(running: tuple[Stack, EngineThread, Page]) -> None:
+    """Simulator orders are listed; PACKED typed in the dashboard becomes grams_packed."""
+    stack, engine, page = running
+    page.goto(str(engine.dashboard_url))
+    row = page.locator("#packing tbody tr", has_text="CannaDart - Wedding Cake 0.5g")
+    expect(row).to_contain_text("Green Leaf Dispensary")
+    page.fill("#filter", "high plains")
+    expect(page.locator("#packing tbody tr")).to_have_count(1)
+    page.fill("#filter", "")
+    field = page.get_by_label("packed 90011")
+    field.fill("10")
+    field.press("Enter")
+    wait_until(lambda: stack.grams("grams_packed") == 5, timeout=15)
+    screenshot(page, "dashboard-packing")
+
+
+def test_pause_stops_patches(running: tuple[Stack, EngineThread, Page]) -> None:
+    """After Pause, a change in the tracker sends no PATCH; Resume sends it."""
+    stack, engine, page = running
+    page.goto(str(engine.dashboard_url))
+    wait_until(lambda: stack.apex.quantity(1002) is not None and stack.apex.quantity(1002) > 20)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    before = len(stack.apex.requests_matching("PATCH"))
+    stack.client.post(
+        f"/api/finished-goods/{WEDDING_CAKE}/adjust", json={"delta_grams": -100, "reason": "Damage"}
+    )
+    page.wait_for_timeout(2500)
+    assert len(stack.apex.requests_matching("PATCH")) == before
+    page.get_by_role("button", name="Resume").click()
+    wait_until(lambda: len(stack.apex.requests_matching("PATCH")) > before, timeout=15)
+
+
+def test_requests_without_the_launch_key_are_refused(
+    running: tuple[Stack, EngineThread, Page],
+) -> None:
+    """No key → 401; another Host header (DNS rebinding) → 403; the key works."""
+    _, engine, _ = running
+    url = str(engine.dashboard_url)
+    base, key = url.split("/?key=")
+    assert httpx.get(f"{base}/api/status").status_code == 401
+    assert httpx.post(f"{base}/api/actions/pause").status_code == 401
+    assert (
+        httpx.get(
+            f"{base}/api/status", headers={"X-Dashboard-Key": key, "Host": "evil.example"}
+        ).status_code
+        == 403
+    )
+    assert httpx.get(f"{base}/api/status", headers={"X-Dashboard-Key": key}).status_code == 200
+    assert engine.engine is not None and not engine.engine.status.paused

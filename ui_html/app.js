@@ -1,0 +1,104 @@
+// ApexAPI dashboard: renders the engine's status, streamed by the server (no page reloads).
+"use strict";
+const $ = (sel) => document.querySelector(sel);
+let snapshot = null;
+
+function light(id, color, text) {
+  const el = $(id);
+  el.className = "light " + color;
+  el.querySelector("small").textContent = text;
+}
+
+function connection(id, status, what) {
+  if (status.state === "connected") light(id, "green", "Connected");
+  else if (status.state === "failing") light(id, "red", status.reason || "Failing");
+  else light(id, "amber", what || "Waiting for the first answer");
+}
+
+function render(data) {
+  snapshot = data;
+  const s = data.status;
+  connection("#light-tracker", s.tracker);
+  connection("#light-apex", s.apex);
+  const sheets = s.sheets;
+  if (sheets.state === "connected") light("#light-sheets", "green", "Connected (" + sheets.store + ")");
+  else if (sheets.state === "fallback") light("#light-sheets", "amber", "Using the Excel workbook: " + sheets.reason);
+  else if (sheets.state === "failing") light("#light-sheets", "red", sheets.reason);
+  else if (sheets.state === "off") light("#light-sheets", "amber", "Off (google_sheets.enabled is false)");
+  else light("#light-sheets", "amber", "Waiting for the first poll");
+  const parts = [];
+  if (!s.sync_enabled) parts.push("Batch sync is off (batch_inventory_sync.enabled is false).");
+  if (s.paused) parts.push("Paused.");
+  if (s.lease_holder && !s.has_lease) parts.push("Sync handled by " + s.lease_holder + ".");
+  if (s.last_cycle_at) parts.push("Last cycle " + s.last_cycle_at.replace("T", " ").slice(0, 19) + " UTC, " +
+    s.batches_changed_last_cycle + " batches changed (" + s.batches_changed_total + " in all)" +
+    (s.next_run_in_seconds != null ? ", next run within " + s.next_run_in_seconds + " s" : "") + ".");
+  parts.push(s.mapped_batches + " Apex batches mapped.");
+  $("#sync-line").textContent = parts.join(" ");
+  $("#held").hidden = !s.held_back;
+  $("#held").textContent = s.held_back || "";
+  const pause = $("#pause");
+  pause.textContent = s.paused ? "Resume" : "Pause";
+  pause.dataset.action = s.paused ? "resume" : "pause";
+  renderPacking();
+  const problems = [...s.problems.map((p) => p.detail), ...s.unassigned_lines,
+    ...sheets.attention, ...sheets.conflicts];
+  $("#problems").innerHTML = "";
+  for (const text of problems.length ? problems : ["Nothing."]) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    $("#problems").append(li);
+  }
+  $("#logs").textContent = data.logs.join("\n");
+}
+
+function renderPacking() {
+  const body = $("#packing tbody");
+  if (body.contains(document.activeElement)) return; // do not disturb someone typing
+  const filter = $("#filter").value.trim().toLowerCase();
+  body.innerHTML = "";
+  for (const row of snapshot.packing) {
+    const text = [row.product, row.store, row.invoice, row.date, row.delivery_date].join(" ").toLowerCase();
+    if (filter && !text.includes(filter)) continue;
+    const tr = document.createElement("tr");
+    const cells = [row.product, row.store, row.ordered, null, row.needs_production, row.needs_packing,
+      row.delivery_date, row.invoice, row.batch_no];
+    cells.forEach((value, index) => {
+      const td = document.createElement("td");
+      if (index === 3) {
+        const input = document.createElement("input");
+        input.type = "number"; input.min = "0"; input.step = "1"; input.value = row.packed;
+        input.setAttribute("aria-label", "packed " + row.key);
+        input.addEventListener("change", () => savePacked(row.key, input));
+        td.append(input);
+      } else td.textContent = value;
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+}
+
+async function savePacked(key, input) {
+  const packed = Number(input.value);
+  if (!Number.isInteger(packed) || packed < 0) { input.classList.add("invalid"); return; }
+  input.classList.remove("invalid");
+  const response = await fetch("/api/packing/" + key, { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ packed }) });
+  if (!response.ok) input.classList.add("invalid");
+  input.blur();
+}
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-action]");
+  if (!button) return;
+  button.disabled = true;
+  $("#action-state").textContent = button.textContent + "…";
+  const response = await fetch("/api/actions/" + button.dataset.action, { method: "POST" });
+  $("#action-state").textContent = response.ok ? button.textContent + " sent" : "Failed";
+  button.disabled = false;
+});
+$("#filter").addEventListener("input", () => snapshot && renderPacking());
+
+fetch("/api/status").then((r) => r.json()).then(render);
+const events = new EventSource("/api/events");
+events.onmessage = (event) => render(JSON.parse(event.data));
