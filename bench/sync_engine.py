@@ -130,6 +130,8 @@ def idle(speedup: float, minutes: float) -> dict[str, int]:
     state = ApexState()
     for i in range(20):
         state.add_batch(state.add_product(f"CannaDart - Strain{i} 0.5g"), 0)
+    for i in range(3):  # a live account has orders; the next fetch starts after the newest
+        state.add_order(buyer=f"Store {i}", items=[{"product_id": 5000 + 2 * i, "quantity": 2}])
     seconds = minutes * 60 / speedup
     with (
         tempfile.TemporaryDirectory() as tmp,
