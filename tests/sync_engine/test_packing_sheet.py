@@ -154,14 +154,17 @@ def test_sheet_rows_edits_history_and_outage(
         state.outage = True
         wait_until(lambda: running.engine.status.sheets.state == "fallback")
         assert "503" in running.engine.status.sheets.reason
-        wait_until(lambda: excel.exists())
+        wait_until(lambda: excel.exists(), timeout=20)
+        time.sleep(2.5)  # let the fallback settle (a person and ApexAPI saving at once would race)
         workbook = load_workbook(excel)
         sheet = workbook["Packing List"]
         for cells in sheet.iter_rows(min_row=2):
             if str(cells[12].value) == "90021":
                 cells[3].value = 4  # packed during the outage, typed in Excel
         workbook.save(excel)
-        wait_until(lambda: tracker.package("1A4060300002EE1000012345")["grams_packed"] == 4)
+        wait_until(
+            lambda: tracker.package("1A4060300002EE1000012345")["grams_packed"] == 4, timeout=20
+        )
         state.outage = False
         wait_until(lambda: running.engine.status.sheets.state == "connected", timeout=15)
         wait_until(lambda: find(packing(state), 90021)[1][3] == "4")  # merged back into Sheets
