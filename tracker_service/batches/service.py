@@ -4,8 +4,6 @@ the same transaction (SPEC §2.1)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import msgspec
@@ -22,27 +20,16 @@ from tracker_service.finished_goods import validation as check
 from tracker_service.finished_goods.records import PackageRecord
 from tracker_service.finished_goods.repository import AuditEntry
 from tracker_service.lib.changes import append_change
-from tracker_service.lib.clock import now_iso
-from tracker_service.lib.db import Database
 from tracker_service.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker_service.lib.grams import grams_to_mg
+from tracker_service.lib.writes import WritingService
 
 __all__ = ["BatchService"]
 
 _UNIT_KEY, _MEAN_KEY = "unit_tolerance_bp", "mean_tolerance_bp"
 
 
-class BatchService:
-    def __init__(self, db: Database, on_commit: Callable[[], None]) -> None:
-        self.db = db
-        self._on_commit = on_commit
-
-    @contextmanager
-    def _write(self) -> Iterator[tuple[sqlite3.Connection, str]]:
-        with self.db.transaction() as conn:
-            yield conn, now_iso()
-        self._on_commit()
-
+class BatchService(WritingService):
     # -- tolerances --------------------------------------------------------------------------
 
     def tolerances(self, conn: sqlite3.Connection | None = None) -> rules.Tolerances:

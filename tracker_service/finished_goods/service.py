@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import msgspec
 
@@ -28,10 +26,9 @@ from tracker_service.finished_goods.skus import (
     validate_custom_sku_key,
 )
 from tracker_service.lib.changes import append_change
-from tracker_service.lib.clock import now_iso
-from tracker_service.lib.db import Database
 from tracker_service.lib.errors import Conflict, InvalidInput, NotFound
 from tracker_service.lib.grams import grams_to_mg, mg_to_grams
+from tracker_service.lib.writes import WritingService
 
 __all__ = ["DecrementOutcome", "FinishedGoodsService"]
 
@@ -55,18 +52,8 @@ class DecrementOutcome:
         self.units = units
 
 
-class FinishedGoodsService:
+class FinishedGoodsService(WritingService):
     """Reads and writes packages; ``on_commit`` runs after every committed write."""
-
-    def __init__(self, db: Database, on_commit: Callable[[], None]) -> None:
-        self.db = db
-        self._on_commit = on_commit
-
-    @contextmanager
-    def _write(self) -> Iterator[tuple[sqlite3.Connection, str]]:
-        with self.db.transaction() as conn:
-            yield conn, now_iso()
-        self._on_commit()
 
     @staticmethod
     def _require(conn: sqlite3.Connection, metrc_number: str) -> PackageRecord:
