@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -82,7 +83,9 @@ class SyncMachine(RuleBasedStateMachine):
                 await apply_plan(plan, client, self.state)
 
         try:
-            asyncio.run(run())
+            # Its own thread: Playwright's sync API may hold an event loop on this one.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(asyncio.run, run()).result()
         except Exception as exc:
             self.last_error = exc
 

@@ -26,8 +26,10 @@ ARGS = [
 PASSWORD = "floor-password-1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per module: Playwright's event loop ends with it, so later tests that
+    run their own asyncio loop are not disturbed."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     with sync_playwright() as playwright:
