@@ -183,4 +183,4 @@ def test_sheet_rows_edits_history_and_outage(
             line[-1] == week_of("", time.gmtime() and __import__("datetime").date.today())
             for line in history[1:]
         )
-        assert all(cells[-1] not in ("90011", "90012") for cells in packing(state)[1:])
+        wait_until(lambda: all(c[-1] not in ("90011", "90012") for c in packing(state)[1:]))
