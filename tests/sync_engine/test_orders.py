@@ -161,7 +161,7 @@ def test_engine_reserves_open_orders_and_ships_packed_grams(
         assert tracker.package("1A4060300002EE1000012348")["grams_ordered"] == 0  # delivered
         engine = running.engine
         assert engine is not None
-        assert engine.status.packing_rows == 4
+        wait_until(lambda: engine.status.packing_rows == 4)  # reported just after the PUT
         assert any("Gelato" in reason for reason in engine.status.unassigned_lines)
         from sync_engine.orders.packing import Editable
 
