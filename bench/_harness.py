@@ -93,3 +93,14 @@ def _percentile(out: str, label: str) -> float:
         return float("nan")
     value, unit = float(match[1]), match[2]
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def publish(name: str, text: str) -> None:
+    """Print a benchmark's report and keep it in ``bench/results/<name>.txt``."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "results"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.txt").write_text(text + "\n")
+    print(text)
+    print(f"\n(saved to {folder / (name + '.txt')})")

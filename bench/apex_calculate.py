@@ -15,10 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from bench._harness import LoadResult, free_port, python_module, server, wrk
+from bench._harness import LoadResult, free_port, publish, python_module, server, wrk
 from bench.dataset import build
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def _ours(db: Path, port: int, key: str) -> tuple[list[str], dict[str, str], dict[str, str]]:
@@ -133,10 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         results = [measure(n, args.seconds, args.connections, Path(tmp)) for n in args.packages]
     text = report(results)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "apex_calculate.txt").write_text(text + "\n")
-    print(f"\n(saved to {RESULTS / 'apex_calculate.txt'})")
+    publish("apex_calculate", text)
 
 
 if __name__ == "__main__":

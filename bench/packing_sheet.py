@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from bench._harness import publish
 from bench.sync_engine import config, tracker, wait_for
 from sync_engine.config import Config
 from tests.fakes.apex_sim import create_apex_app
@@ -109,10 +110,7 @@ def main() -> None:
             f"max {latencies[-1]:.2f} s",
         ]
     )
-    print(text)
-    results = Path(__file__).parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "packing_sheet.txt").write_text(text + "\n")
+    publish("packing_sheet", text)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from bench._harness import free_port, python_module, server
+from bench._harness import free_port, publish, python_module, server
 from sync_engine.config import Config, decode_config
 from tests.fakes.apex_sim import create_apex_app
 from tests.fakes.apex_state import ApexState
@@ -244,10 +244,7 @@ def main() -> None:
         f"{sent / took:.1f}/s) with {limited} answers of 429   (target: no 429)",
     ]
     text = "\n".join(lines)
-    print(text)
-    results = Path(__file__).parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "sync_engine.txt").write_text(text + "\n")
+    publish("sync_engine", text)
 
 
 if __name__ == "__main__":
