@@ -7,7 +7,7 @@ EngineError
 │   │   └── LeaseHeld     another installation holds the sync lease
 │   └── ApexError         Apex Trading
 │       └── RateLimited   429, with the Retry-After seconds
-└── SyncHeldBack          a safety rail stopped a cycle (e.g. mass zeroing)
+└── StoreError            the packing-list store cannot be used (sync_engine.sheets.stores)
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ __all__ = [
     "LeaseHeld",
     "PeerError",
     "RateLimited",
-    "SyncHeldBack",
     "TrackerError",
 ]
 
@@ -57,7 +56,3 @@ class RateLimited(ApexError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"Apex rate limit: retry after {retry_after:g} s", status=429)
         self.retry_after = retry_after
-
-
-class SyncHeldBack(EngineError):
-    pass

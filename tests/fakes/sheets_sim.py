@@ -83,15 +83,6 @@ def _col(letters: str) -> int:
     return number - 1
 
 
-def _letters(index: int) -> str:
-    text = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        text = chr(65 + rem) + text
-    return text
-
-
 def _split_range(text: str) -> tuple[str, tuple[int, int, int | None, int | None]]:
     """``'Packing List'!A2:M`` → (title, (row0, col0, row1 or None, col1 or None))."""
     title, _, cells = unquote(text).partition("!")

@@ -7,6 +7,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from tracker_service.lib.wire import Grams, Input
+
 __all__ = [
     "AdvanceRequest",
     "BatchCreate",
@@ -17,16 +19,11 @@ __all__ = [
     "WeightCheckRead",
 ]
 
-Grams = Annotated[float, Meta(description="grams, at most 3 decimals")]
 Count = Annotated[int, Meta(ge=0, le=10_000_000)]
 Note = Annotated[str, Meta(max_length=2000)]
 
 
-class _Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
-
-
-class BatchCreate(_Input, kw_only=True):
+class BatchCreate(Input, kw_only=True):
     strain: Annotated[str, Meta(max_length=100)]
     flower_grams_in: Grams
     preroll_size_g: Grams
@@ -35,7 +32,7 @@ class BatchCreate(_Input, kw_only=True):
     notes: Note = ""
 
 
-class BatchUpdate(_Input, kw_only=True):
+class BatchUpdate(Input, kw_only=True):
     strain: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
     source_metrc: Annotated[str, Meta(max_length=64)] | UnsetType | None = UNSET
     flower_grams_in: Grams | UnsetType = UNSET
@@ -45,7 +42,7 @@ class BatchUpdate(_Input, kw_only=True):
     notes: Note | UnsetType = UNSET
 
 
-class AdvanceRequest(_Input, kw_only=True):
+class AdvanceRequest(Input, kw_only=True):
     #: The stage to move to; omitted = the next stage.
     to: str | None = None
     reason: Annotated[str, Meta(max_length=500)] = ""
@@ -55,7 +52,7 @@ class AdvanceRequest(_Input, kw_only=True):
     finished_metrc: Annotated[str, Meta(max_length=64)] | None = None
 
 
-class WeightCheckCreate(_Input, kw_only=True):
+class WeightCheckCreate(Input, kw_only=True):
     weights_grams: Annotated[list[Grams], Meta(min_length=1, max_length=500)]
 
 

@@ -7,6 +7,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from tracker_service.lib.wire import Grams, Input
+
 __all__ = [
     "AdjustRequest",
     "ApexCalculation",
@@ -24,52 +26,47 @@ __all__ = [
     "SkuSettingUpdate",
 ]
 
-Grams = Annotated[float, Meta(description="grams, at most 3 decimals")]
 MetrcTag = Annotated[str, Meta(min_length=1, max_length=64)]
 Text = Annotated[str, Meta(max_length=500)]
 
 
-class _Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Request bodies refuse fields they do not know: a typo must not pass silently."""
-
-
-class PackageCreate(_Input, kw_only=True):
+class PackageCreate(Input, kw_only=True):
     metrc_number: MetrcTag
     strain: Annotated[str, Meta(max_length=100)]
     initial_grams: Grams
     current_grams: Grams | None = None
 
 
-class PackageUpdate(_Input, kw_only=True):
+class PackageUpdate(Input, kw_only=True):
     physical_override_grams: Grams | UnsetType | None = UNSET
     status: str | UnsetType = UNSET
     strain: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
 
 
-class AdjustRequest(_Input, kw_only=True):
+class AdjustRequest(Input, kw_only=True):
     delta_grams: Grams
     reason: Annotated[str, Meta(max_length=50)]
     note: Text | None = None
 
 
-class SkuSettingUpdate(_Input, kw_only=True):
+class SkuSettingUpdate(Input, kw_only=True):
     excluded: bool | UnsetType = UNSET
     manual_units: Annotated[int, Meta(ge=0, le=10000000)] | UnsetType | None = UNSET
 
 
-class CustomSkuBody(_Input, kw_only=True):
+class CustomSkuBody(Input, kw_only=True):
     key: Annotated[str, Meta(max_length=64)]
     name: Annotated[str, Meta(max_length=100)]
     grams_per_unit: Grams
     pack_size: Annotated[int, Meta(ge=1, le=1000)] = 1
 
 
-class HoldCreate(_Input, kw_only=True):
+class HoldCreate(Input, kw_only=True):
     grams: Grams
     reason: Annotated[str, Meta(max_length=200)]
 
 
-class DecrementRequest(_Input, kw_only=True):
+class DecrementRequest(Input, kw_only=True):
     sku: Annotated[str, Meta(max_length=64)]
     units: Annotated[int, Meta(ge=1, le=10_000_000)]
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)]

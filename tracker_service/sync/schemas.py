@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from tracker_service.lib.wire import Input
+
 __all__ = [
     "Change",
     "ChangeFeed",
@@ -23,11 +25,7 @@ Count = Annotated[int, Meta(ge=0, le=10_000_000)]
 Id = Annotated[int, Meta(ge=0, le=2**62)]
 
 
-class _Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
-
-
-class LeaseRequest(_Input, kw_only=True):
+class LeaseRequest(Input, kw_only=True):
     holder: Annotated[str, Meta(min_length=1, max_length=200)]
     ttl_seconds: Annotated[int, Meta(ge=1, le=3600)] = 30
 
@@ -48,7 +46,7 @@ class ChangeFeed(msgspec.Struct):
     changes: list[Change]
 
 
-class OrderLine(_Input, kw_only=True):
+class OrderLine(Input, kw_only=True):
     order_id: Id
     item_id: Id
     invoice_number: Annotated[str, Meta(max_length=100)]
@@ -61,7 +59,7 @@ class OrderLine(_Input, kw_only=True):
     state: Literal["open", "shipped", "cancelled"]
 
 
-class OrderLinesPut(_Input, kw_only=True):
+class OrderLinesPut(Input, kw_only=True):
     lines: Annotated[list[OrderLine], Meta(max_length=50_000)]
 
 
