@@ -6,6 +6,7 @@ An invalid file gives one line naming the field and the problem. Secrets never r
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ __all__ = [
     "BatchInventorySync",
     "Config",
     "GoogleSheets",
+    "config_template",
     "find_config",
     "load_config",
 ]
@@ -157,6 +159,23 @@ def user_data_dir() -> Path:
     if os.name == "nt":
         return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ApexAPI"
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "apexapi"
+
+
+def config_template() -> str:
+    """A starting ``apex_config.json``: every key at its default, secrets as placeholders."""
+    example = Config(
+        dashboard_url="http://127.0.0.1:8000",
+        dashboard_api_key="PASTE-THE-KEY-FROM-PREROLLTRACKER-SETTINGS",
+        api_token="PASTE-YOUR-APEX-TRADING-API-TOKEN",
+    )
+
+    def without_none(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: without_none(v) for k, v in value.items() if v is not None}
+        return value
+
+    data = without_none(msgspec.to_builtins(example))
+    return json.dumps(data, indent=2) + "\n"
 
 
 def load_config(path: Path) -> Config:

@@ -67,6 +67,9 @@ class SyncEngine:
         self.status = EngineStatus(
             sync_enabled=self.settings.enabled, dry_run=self.settings.dry_run
         )
+        if not config.auto_refresh_enabled:  # no orders, so no packing list to keep
+            self.status.sheets.state = "off"
+            self.status.sheets.reason = "Off (auto_refresh_enabled is false: no orders fetched)"
         self._wake = asyncio.Event()
         self._etag: str | None = None
         self._packages: dict[str, PackageCalc] | None = None

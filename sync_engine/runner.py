@@ -22,11 +22,18 @@ from sync_engine.clients.apex import ApexClient
 from sync_engine.clients.tracker import TrackerClient
 from sync_engine.config import Config, data_dir_for, load_config
 from sync_engine.dashboard.logbuffer import LogBuffer
-from sync_engine.dashboard.serve import start_dashboard
+from sync_engine.dashboard.serve import Dashboard, start_dashboard
 from sync_engine.engine import SyncEngine
 from sync_engine.state import EngineState
 
-__all__ = ["build_engine", "run_headless", "setup_logging"]
+__all__ = [
+    "build_engine",
+    "logs_dir",
+    "run_headless",
+    "serve_engine",
+    "setup_logging",
+    "start_logging",
+]
 
 log = logging.getLogger("apexapi")
 
@@ -34,14 +41,20 @@ STATE_FILE = "apexapi_state.json"
 LOG_FILE = "apexapi.log"
 
 
-def setup_logging(config: Config, config_path: Path) -> Path:
-    """Rotating file in ``logs/`` (next to the config, or the user's data folder) + console."""
-    folder = Path(config.log_dir) if config.log_dir else data_dir_for(config_path) / "logs"
-    if not folder.is_absolute():
-        folder = data_dir_for(config_path) / folder
+def logs_dir(config: Config | None, config_path: Path) -> Path:
+    """``log_dir`` from the config, else ``logs/`` next to the config (or the data folder)."""
+    folder = Path(config.log_dir) if config and config.log_dir else Path("logs")
+    return folder if folder.is_absolute() else data_dir_for(config_path) / folder
+
+
+def setup_logging(config: Config | None, config_path: Path) -> Path:
+    """Rotating file in ``logs/`` (next to the config, or the user's data folder) + console.
+
+    ``config`` is None when the file is missing or invalid: the tray app still logs why."""
+    folder = logs_dir(config, config_path)
     folder.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
-    root.setLevel(config.log_level.upper())
+    root.setLevel(config.log_level.upper() if config else "INFO")
     for handler in list(root.handlers):
         if handler.get_name() == "apexapi":
             root.removeHandler(handler)
@@ -96,9 +109,8 @@ async def build_engine(
             await client.aclose()
 
 
-async def run_headless(
-    config_path: Path, *, on_ready: Callable[[SyncEngine], None] | None = None
-) -> int:
+def start_logging(config_path: Path) -> Config:
+    """Load the config, start the rotating log and say what this run will do."""
     config = load_config(config_path)
     logs = setup_logging(config, config_path)
     log.info("ApexAPI engine starting; config %s; logs in %s", config_path, logs)
@@ -108,28 +120,47 @@ async def run_headless(
             "batch_inventory_sync.enabled is false: Apex quantities are not updated "
             "(connections are still checked)"
         )
+    return config
+
+
+async def serve_engine(
+    config: Config,
+    config_path: Path,
+    stop: asyncio.Event,
+    on_ready: Callable[[SyncEngine, Dashboard], None],
+) -> None:
+    """Engine and dashboard until ``stop`` is set; state saved and lease released on the way out."""
+    recent = LogBuffer()
+    logging.getLogger().addHandler(recent)
+    state_path = data_dir_for(config_path) / STATE_FILE
+    try:
+        async with build_engine(
+            config, state_path, config_dir=config_path.resolve().parent
+        ) as engine:
+            dashboard = await start_dashboard(engine, recent, config.ui_port)
+            log.info("dashboard on http://127.0.0.1:%s/ (its key is never logged)", dashboard.port)
+            on_ready(engine, dashboard)
+            try:
+                await engine.run(stop)
+            finally:
+                await dashboard.stop()
+    finally:
+        logging.getLogger().removeHandler(recent)
+    log.info("ApexAPI engine stopped; state saved, lease released")
+
+
+async def run_headless(config_path: Path) -> int:
+    config = start_logging(config_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # Not available on Windows or outside the main thread: Ctrl-C still ends asyncio.run.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    recent = LogBuffer()
-    logging.getLogger().addHandler(recent)
-    state_path = data_dir_for(config_path) / STATE_FILE
-    async with build_engine(config, state_path, config_dir=config_path.resolve().parent) as engine:
-        dashboard = await start_dashboard(engine, recent, config.ui_port)
+
+    def announce(engine: SyncEngine, dashboard: Dashboard) -> None:
         # The key is printed, never logged: the log file may be read by others.
         print(f"ApexAPI dashboard: {dashboard.url}", flush=True)
-        log.info(
-            "dashboard on http://127.0.0.1:%s/ (its key is printed on the console)", dashboard.port
-        )
-        if on_ready is not None:
-            on_ready(engine)
-        try:
-            await engine.run(stop)
-        finally:
-            await dashboard.stop()
-            logging.getLogger().removeHandler(recent)
-    log.info("ApexAPI engine stopped; state saved, lease released")
+
+    await serve_engine(config, config_path, stop, announce)
     return 0

@@ -9,7 +9,7 @@ import msgspec
 from sync_engine.mapping.mapping import MappingProblem
 from sync_engine.sheets.service import SheetsStatus
 
-__all__ = ["ConnectionStatus", "EngineStatus", "utc_now"]
+__all__ = ["ConnectionStatus", "EngineStatus", "Overall", "overall_state", "utc_now"]
 
 
 def utc_now() -> str:
@@ -53,3 +53,34 @@ class EngineStatus(msgspec.Struct):
     packing_rows: int = 0
     unassigned_lines: list[str] = msgspec.field(default_factory=list)
     sheets: SheetsStatus = msgspec.field(default_factory=SheetsStatus)
+
+
+class Overall(msgspec.Struct, frozen=True):
+    """One colour for the whole app (the tray icon) and the sentence that explains it."""
+
+    colour: str  # "green", "amber" or "red"
+    reason: str
+
+
+def overall_state(status: EngineStatus) -> Overall:
+    """Red: a connection failing; amber: degraded, waiting or paused; green: all fine."""
+    failing = [
+        f"{name}: {conn.reason or 'failing'}"
+        for name, conn in (("Tracker", status.tracker), ("Apex Trading", status.apex))
+        if conn.state == "failing"
+    ]
+    if status.sheets.state == "failing":
+        failing.append(f"Google Sheets: {status.sheets.reason or 'failing'}")
+    if failing:
+        return Overall("red", "; ".join(failing))
+    if status.paused:
+        return Overall("amber", "Batch sync is paused")
+    if status.held_back:
+        return Overall("amber", status.held_back)
+    if status.sheets.state == "fallback":
+        return Overall("amber", f"Using the Excel workbook: {status.sheets.reason}")
+    if "unknown" in (status.tracker.state, status.apex.state):
+        return Overall("amber", "Connecting")
+    if not status.sync_enabled:
+        return Overall("amber", "Batch inventory sync is off (batch_inventory_sync.enabled)")
+    return Overall("green", "All connections fine")

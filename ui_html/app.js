@@ -24,7 +24,7 @@ function render(data) {
   if (sheets.state === "connected") light("#light-sheets", "green", "Connected (" + sheets.store + ")");
   else if (sheets.state === "fallback") light("#light-sheets", "amber", "Using the Excel workbook: " + sheets.reason);
   else if (sheets.state === "failing") light("#light-sheets", "red", sheets.reason);
-  else if (sheets.state === "off") light("#light-sheets", "amber", "Off (google_sheets.enabled is false)");
+  else if (sheets.state === "off") light("#light-sheets", "amber", sheets.reason || "Off (google_sheets.enabled is false)");
   else light("#light-sheets", "amber", "Waiting for the first poll");
   const parts = [];
   if (!s.sync_enabled) parts.push("Batch sync is off (batch_inventory_sync.enabled is false).");

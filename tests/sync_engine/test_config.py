@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_engine.config import decode_config, load_config
+from sync_engine.config import config_template, decode_config, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +26,11 @@ def test_example_config_has_every_key_and_placeholder_secrets() -> None:
     assert config.batch_inventory_sync.mapping_ttl_seconds == 300
     with pytest.raises(Exception, match="dashboard_api_key: is empty or still the placeholder"):
         decode_config((ROOT / "apex_config.json").read_bytes())
+
+
+def test_shipped_example_is_the_template_edit_config_writes() -> None:
+    """The repository's apex_config.json is exactly what the tray's Edit Config creates."""
+    assert (ROOT / "apex_config.json").read_text() == config_template()
 
 
 def test_defaults_fill_what_is_left_out() -> None:

@@ -1,0 +1,192 @@
+"""The real tray + window process under Xvfb: dashboard shown, one instance, hide, quit cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunningTracker, wait_until
+from tests.fakes.screen import VirtualScreen, close_window, desktop_env
+from tests.sync_engine.conftest import RunningApex
+from tray_app.instance import NotRunning, send_command
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def screen() -> Iterator[VirtualScreen]:
+    with VirtualScreen() as running:
+        yield running
+
+
+def launch(screen: VirtualScreen, home: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["dbus-run-session", "--", sys.executable, "-m", "tray_app", *args],
+        env=desktop_env(screen, home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def status(home: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(send_command(home / "data" / "apexapi", "status"))
+    except NotRunning:
+        return None
+
+
+def green_lights(home: Path) -> list[str] | None:
+    """The window's green connection lights, read from the page once both are green."""
+    shown = status(home) or {}
+    green = [text.split(": ", 1)[1] for text in shown.get("lights") or [] if "green" in text]
+    return green if len(green) == 2 else None
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (the webview's helper processes included)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = set(), [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def write_config(path: Path, tracker: RunningTracker, apex: RunningApex) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "dashboard_url": tracker.base_url,
+                "dashboard_api_key": tracker.api_key,
+                "api_base_url": apex.base_url,
+                "api_token": "sim-token",
+                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
+                "auto_refresh_enabled": False,
+            }
+        )
+    )
+
+
+def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
+    screen: VirtualScreen, tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """Dashboard in the window; a second launch defers; closing hides; Quit: exit 0, no leftover."""
+    tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
+    config = tmp_path / "apex_config.json"
+    write_config(config, tracker, apex)
+    app = launch(screen, tmp_path, "--config", str(config))
+    try:
+        now = wait_until(
+            lambda: (
+                (s := status(tmp_path))
+                and s["page"] == "dashboard"
+                and s["colour"] == "green"
+                and s
+            ),
+            timeout=60,
+            interval=0.2,
+        )
+        assert now["heading"] == "ApexAPI" and now["tray_icon"] and now["engine_running"]
+        wait_until(lambda: apex.state.quantity(1001) == 1000, timeout=20)
+        lights = wait_until(lambda: green_lights(tmp_path), timeout=10)
+        assert lights == ["PreRollTracker\nConnected", "Apex Trading\nConnected"]
+        time.sleep(1)  # let the web engine paint the frame the DOM already holds
+        image = screen.screenshot(ARTIFACTS / "tray_dashboard.png")
+        assert len(image.convert("RGB").getcolors(1 << 20) or []) > 50  # drawn, not blank
+
+        second = launch(screen, tmp_path, "--config", str(config))
+        out = second.communicate(timeout=60)[0]
+        assert second.returncode == 0, out
+        assert "already running; its window was brought forward" in out
+
+        assert close_window(screen.display, "ApexAPI")
+        wait_until(lambda: status(tmp_path)["window_visible"] is False, timeout=10)
+        tracker.client.post(
+            "/api/finished-goods/1A40603000123456/apex-decrement",
+            json={"sku": "singles_0_5g", "units": 10, "idempotency_key": "hidden-1"},
+        ).raise_for_status()
+        wait_until(lambda: apex.state.quantity(1001) == 990, timeout=20)  # still syncing
+
+        helpers = descendants(app.pid)
+        assert helpers  # dbus-run-session, python, the web engine's processes
+        quit_ = subprocess.run(
+            [sys.executable, "-m", "tray_app", "--quit"],
+            env=desktop_env(screen, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert quit_.stdout.strip() == "ok: quitting", quit_.stderr
+        out = app.communicate(timeout=30)[0]
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, out
+    wait_until(lambda: not any(alive(pid) for pid in helpers), timeout=10)
+    lease = tracker.client.post("/api/sync/lease", json={"holder": "someone-else"})
+    assert lease.status_code == 200  # released on the way out
+    log = (tmp_path / "logs" / "apexapi.log").read_text()
+    assert "state saved, lease released" in log and "ApexAPI quit" in log
+    assert not (tmp_path / "data" / "apexapi" / "instance.json").exists()
+
+
+def test_missing_config_opens_set_up_page_and_starts_once_saved(
+    screen: VirtualScreen, tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """No config: a red set-up page instead of a crash; saving a good config starts the engine."""
+    config = tmp_path / "apex_config.json"
+    app = launch(screen, tmp_path, "--config", str(config))
+    try:
+        first = wait_until(
+            lambda: (s := status(tmp_path)) and s["page"] == "first-run" and s,
+            timeout=60,
+            interval=0.2,
+        )
+        assert first["heading"] == "ApexAPI needs its settings"
+        assert first["colour"] == "red" and "not found" in first["reason"]
+        assert not first["engine_running"]
+        screen.screenshot(ARTIFACTS / "tray_first_run.png")
+
+        write_config(config, tracker, apex)
+        started = wait_until(
+            lambda: (
+                (s := status(tmp_path))
+                and s["page"] == "dashboard"
+                and s["heading"] == "ApexAPI"
+                and s
+            ),
+            timeout=30,
+            interval=0.2,
+        )
+        assert started["engine_running"]
+        send_command(tmp_path / "data" / "apexapi", "quit")
+        out = app.communicate(timeout=30)[0]
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, out
+    assert os.path.exists(tmp_path / "logs" / "apexapi.log")

@@ -1,0 +1,315 @@
+"""The desktop app: tray icon + dashboard window over the sync engine, one per user.
+
+Threads: the window owns the main thread (pywebview needs it), the engine runs on its own
+loop (``EngineHost``), the tray icon and the control channel each on a daemon thread. Closing
+the window hides it; Quit (menu or ``apexapi --quit``) stops the engine cleanly and exits 0.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sync_engine.config import config_template
+from sync_engine.dashboard.server import UI_DIR
+from sync_engine.engine import SyncEngine
+from sync_engine.errors import ConfigError
+from sync_engine.runner import logs_dir, setup_logging, start_logging
+from sync_engine.status import Overall
+from tray_app.engine_host import EngineHost, EngineStartError
+from tray_app.instance import ControlServer
+
+if TYPE_CHECKING:
+    import webview
+
+    from tray_app.icon import TrayIcon
+
+__all__ = ["TrayApp", "first_run_html", "open_path"]
+
+log = logging.getLogger("apexapi.tray")
+
+WINDOW_SIZE = (1100, 720)  # fits a 1366x768 laptop screen
+CONFIG_WATCH_SECONDS = 1.0
+_READ_PAGE = """({
+  heading: document.querySelector("h1").textContent,
+  lights: Array.from(document.querySelectorAll(".light")).map(l => l.className + ": " + l.innerText)
+})"""
+
+
+def open_path(path: Path) -> None:
+    """Open a file or folder the way the desktop would (editor, file manager)."""
+    if os.name == "nt":
+        os.startfile(path)  # type: ignore[attr-defined]  # Windows only
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.Popen([opener, str(path)], start_new_session=True)
+
+
+def first_run_html(problem: str, config_path: Path) -> str:
+    """The set-up page shown instead of the dashboard while the config is missing or invalid."""
+    page = (UI_DIR / "first_run.html").read_text(encoding="utf-8")
+    return page.replace("{{problem}}", html.escape(problem)).replace(
+        "{{config_path}}", html.escape(str(config_path))
+    )
+
+
+class FirstRunApi:
+    """What the set-up page's buttons call (pywebview exposes these public methods to JS)."""
+
+    def __init__(self, app: TrayApp) -> None:
+        self._app = app
+
+    def edit_config(self) -> str:
+        return self._app.edit_config()
+
+    def check_again(self) -> str:
+        return self._app.check_again()
+
+
+class TrayApp:
+    def __init__(
+        self,
+        config_path: Path,
+        opener: Callable[[Path], None] = open_path,
+        browse: Callable[[str], object] = webbrowser.open,
+    ) -> None:
+        self.config_path = config_path
+        self._open, self._browse = opener, browse
+        self.host: EngineHost | None = None
+        self.problem: str | None = None
+        self.overall = Overall("amber", "starting")
+        self.window: webview.Window | None = None
+        self.icon: TrayIcon | None = None
+        self.window_visible = False
+        self.page = "none"  # "dashboard" or "first-run" once the window has loaded one
+        self.started_at = time.time()
+        self.loaded_at: float | None = None
+        self._quitting = False
+        self._starting = threading.Lock()
+
+    # -- the engine --------------------------------------------------------------------------
+
+    def start_engine(self) -> str | None:
+        """Start the engine from the config; the dashboard URL, or None (``problem`` says why)."""
+        try:
+            config = start_logging(self.config_path)
+            self.host = EngineHost(config, self.config_path, self.show_state)
+            url = self.host.start()
+        except (ConfigError, EngineStartError) as exc:
+            self.host = None
+            self.problem = str(exc)
+            if isinstance(exc, ConfigError):
+                setup_logging(None, self.config_path)
+            log.error("ApexAPI cannot start the sync engine: %s", exc)
+            self.show_state(Overall("red", f"Needs set-up: {exc}"))
+            return None
+        self.problem = None
+        return url
+
+    def show_state(self, overall: Overall) -> None:
+        self.overall = overall
+        if self.icon is not None:
+            self.icon.show_state(overall.colour, overall.reason)
+
+    # -- menu actions (tray_app.icon.MenuActions) ----------------------------------------
+
+    @property
+    def engine_running(self) -> bool:
+        return self.host is not None and self.host.running
+
+    @property
+    def paused(self) -> bool:
+        return self.host is not None and self.host.paused
+
+    def open_dashboard(self) -> None:
+        if self.window is not None:
+            self.window.show()
+            self.window.restore()
+            self.window_visible = True
+
+    def open_in_browser(self) -> None:
+        if self.host is not None and self.host.dashboard_url:
+            self._browse(self.host.dashboard_url)
+
+    def sync_now(self) -> None:
+        if self.host is not None:
+            self.host.command(SyncEngine.sync_now)
+
+    def toggle_pause(self) -> None:
+        if self.host is not None:
+            self.host.toggle_pause()
+
+    def refresh_mapping(self) -> None:
+        if self.host is not None:
+            self.host.command(SyncEngine.refresh_mapping)
+
+    def open_logs(self) -> None:
+        folder = logs_dir(self.host.config if self.host else None, self.config_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._open(folder)
+
+    def edit_config(self) -> str:
+        """Open the config in the editor, creating it from the template when it is missing."""
+        if not self.config_path.exists():
+            self.config_path.parent.mkdir(parents=True, exist_ok=True)
+            self.config_path.write_text(config_template(), encoding="utf-8")
+            log.info("created %s from the template", self.config_path)
+        self._open(self.config_path)
+        return f"Opened {self.config_path}; save it, then press Check again."
+
+    def quit(self) -> None:
+        self._quitting = True
+        log.info("Quit chosen: stopping the sync engine")
+        if self.window is not None:
+            self.window.destroy()  # webview.start() returns on the main thread, which cleans up
+
+    # -- the set-up page -----------------------------------------------------------------
+
+    def check_again(self) -> str:
+        if not self._starting.acquire(blocking=False):
+            return "Already starting…"
+        try:
+            if self.engine_running:
+                return "The engine is already running."
+            url = self.start_engine()
+            if url is None:
+                return f"Still a problem: {self.problem}"
+            if self.window is not None:
+                self.window.load_url(url)
+            return "Started; opening the dashboard…"
+        finally:
+            self._starting.release()
+
+    def _watch_config(self) -> None:
+        """While the set-up page shows, start as soon as the config file is saved again."""
+        seen = _mtime(self.config_path)
+        while not self._quitting and not self.engine_running:
+            time.sleep(CONFIG_WATCH_SECONDS)
+            now = _mtime(self.config_path)
+            if now == seen:
+                continue
+            seen = now
+            log.info("%s changed: checking it again", self.config_path)
+            self.check_again()
+            if self.problem is not None and self.window is not None:
+                self.window.load_html(first_run_html(self.problem, self.config_path))
+
+    # -- the window ------------------------------------------------------------------------
+
+    def _on_closing(self) -> bool:
+        if self._quitting:
+            return True
+        # Closing the window only hides it: the engine keeps syncing from the tray.
+        threading.Thread(target=self._hide, daemon=True).start()
+        return False
+
+    def _hide(self) -> None:
+        if self.window is not None:
+            self.window.hide()
+            self.window_visible = False
+
+    def _on_loaded(self) -> None:
+        self.page = "dashboard" if self.engine_running else "first-run"
+        if self.loaded_at is None:
+            self.loaded_at = time.time()
+            log.info(
+                "window shows the %s %.2f s after launch",
+                self.page,
+                self.loaded_at - self.started_at,
+            )
+
+    def handle_command(self, command: str) -> str:
+        """Commands from a later launch (``apexapi``, ``apexapi --quit``) or a script."""
+        if command == "show":
+            self.open_dashboard()
+            return "ok: window brought forward"
+        if command == "quit":
+            threading.Thread(target=self.quit, daemon=True).start()
+            return "ok: quitting"
+        return json.dumps(self.describe())
+
+    def describe(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {}
+        if self.window is not None and self.page != "none":
+            # Read from the page itself: proves the webview renders what the engine serves.
+            shown = self.window.evaluate_js(_READ_PAGE) or {}
+        return {
+            "heading": shown.get("heading"),
+            "lights": shown.get("lights"),
+            "colour": self.overall.colour,
+            "reason": self.overall.reason,
+            "engine_running": self.engine_running,
+            "page": self.page,
+            "window_visible": self.window_visible,
+            "started_at": self.started_at,
+            "loaded_at": self.loaded_at,
+            "tray_icon": self.icon is not None,
+            "pid": os.getpid(),
+        }
+
+    def run(self, control: ControlServer) -> int:
+        """Show everything and block until Quit; 0 when the engine stopped cleanly."""
+        if sys.platform.startswith("linux") and os.geteuid() == 0:
+            # Chromium's sandbox refuses to run as root (containers, CI); say so instead of dying.
+            os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+            log.warning("running as root: the web view runs without its sandbox")
+        import webview
+
+        self.icon = _try_tray_icon(self)
+        url = self.start_engine()
+        if self.icon is not None:
+            self.icon.show_state(self.overall.colour, self.overall.reason)
+        control.start()
+        window = self.window = webview.create_window(
+            "ApexAPI",
+            url=url,
+            html=None if url else first_run_html(self.problem or "", self.config_path),
+            js_api=None if url else FirstRunApi(self),
+            width=WINDOW_SIZE[0],
+            height=WINDOW_SIZE[1],
+        )
+        if window is None:
+            raise RuntimeError("pywebview did not create the window")
+        window.events.closing += self._on_closing
+        window.events.loaded += self._on_loaded
+        self.window_visible = True
+        if url is None:
+            threading.Thread(target=self._watch_config, name="config-watch", daemon=True).start()
+        webview.start(gui="qt" if sys.platform.startswith("linux") else None)
+        return self.shutdown()
+
+    def shutdown(self) -> int:
+        clean = self.host.stop() if self.host is not None else True
+        if self.icon is not None:
+            self.icon.stop()
+        log.info("ApexAPI quit%s", "" if clean else ": the engine did not stop in time")
+        return 0 if clean else 1
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _try_tray_icon(app: TrayApp) -> TrayIcon | None:
+    try:
+        from tray_app.icon import TrayIcon
+
+        icon = TrayIcon(app)
+        icon.start()
+        return icon
+    except Exception:  # no tray on this desktop: the window and the engine still work
+        log.exception("the tray icon is not available")
+        return None

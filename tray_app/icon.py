@@ -1,0 +1,98 @@
+"""The tray icon: a coloured disc that follows the overall state, and its menu (SPEC §3.6)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Protocol
+
+from PIL import Image, ImageDraw
+
+if TYPE_CHECKING:
+    import pystray
+
+__all__ = ["COLOURS", "MenuActions", "TrayIcon", "icon_image"]
+
+log = logging.getLogger("apexapi.tray")
+
+COLOURS = {"green": (34, 160, 72), "amber": (230, 160, 20), "red": (210, 45, 45)}
+SIZE = 64
+
+
+def icon_image(colour: str) -> Image.Image:
+    """A filled disc in the state's colour with a white ring, readable at 16 px."""
+    image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((2, 2, SIZE - 3, SIZE - 3), fill=(255, 255, 255, 255))
+    draw.ellipse((8, 8, SIZE - 9, SIZE - 9), fill=(*COLOURS[colour], 255))
+    draw.rectangle((26, 20, 37, 43), fill=(255, 255, 255, 255))  # a bar: "one number, synced"
+    return image
+
+
+class MenuActions(Protocol):
+    """What the tray menu calls; each returns at once (work happens on other threads)."""
+
+    def open_dashboard(self) -> None: ...
+    def open_in_browser(self) -> None: ...
+    def sync_now(self) -> None: ...
+    def toggle_pause(self) -> None: ...
+    def refresh_mapping(self) -> None: ...
+    def open_logs(self) -> None: ...
+    def edit_config(self) -> object: ...
+    def quit(self) -> None: ...
+    @property
+    def engine_running(self) -> bool: ...
+    @property
+    def paused(self) -> bool: ...
+
+
+class TrayIcon:
+    def __init__(self, actions: MenuActions) -> None:
+        import pystray  # only the GUI needs it: --headless runs without it
+
+        self._actions = actions
+        item, separator = pystray.MenuItem, pystray.Menu.SEPARATOR
+
+        def engine(_: pystray.MenuItem) -> bool:
+            return actions.engine_running
+
+        def pause_text(_: pystray.MenuItem) -> str:
+            return "Resume Sync" if actions.paused else "Pause Sync"
+
+        menu = pystray.Menu(
+            item("Open Dashboard", lambda: actions.open_dashboard(), default=True),
+            item("Open in Browser", lambda: actions.open_in_browser(), enabled=engine),
+            separator,
+            item("Sync Now", lambda: actions.sync_now(), enabled=engine),
+            item(pause_text, lambda: actions.toggle_pause(), enabled=engine),
+            item("Refresh Mapping", lambda: actions.refresh_mapping(), enabled=engine),
+            separator,
+            item("Open Logs Folder", lambda: actions.open_logs()),
+            item("Edit Config", lambda: actions.edit_config()),
+            separator,
+            item("Quit", lambda: actions.quit()),
+        )
+        self.icon: pystray.Icon = pystray.Icon(
+            "ApexAPI", icon_image("amber"), "ApexAPI: starting", menu
+        )
+        self.colour = "amber"
+        self._thread = threading.Thread(target=self._run, name="apexapi-tray", daemon=True)
+
+    def start(self) -> None:
+        # A thread, not run_detached(): the xorg backend hangs in run_detached (ENVIRONMENT.md).
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.icon.run()
+        except Exception:
+            log.exception("the tray icon could not be shown; the window still works")
+
+    def show_state(self, colour: str, reason: str) -> None:
+        self.colour = colour
+        self.icon.icon = icon_image(colour)
+        self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128 characters
+        self.icon.update_menu()
+
+    def stop(self) -> None:
+        self.icon.stop()
