@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint format venv clean browser
+.PHONY: demo test bench lint format venv clean browser desktop-deps bundle windows
 
 venv: $(STAMP)
 
@@ -29,8 +29,26 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 
-## test: lint, type-check and run the whole test suite
-test: venv browser
+## desktop-deps: a virtual screen, a tray host and the libraries Qt's web view needs (tests, bundle)
+DESKTOP_PKGS := xvfb trayer dbus dbus-x11 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
+	libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 \
+	libxcb-shape0 libegl1 libgl1 libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
+	libxkbfile1 libasound2 fonts-dejavu-core
+desktop-deps:
+	@dpkg -s $(DESKTOP_PKGS) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends $(DESKTOP_PKGS); }
+
+## bundle: the Linux one-folder ApexAPI build (dist/ApexAPI/ApexAPI)
+bundle: venv desktop-deps
+	PYSTRAY_BACKEND=dummy $(BIN)/pyinstaller installer/apexapi.spec --noconfirm --log-level WARN \
+		--distpath dist --workpath build/pyinstaller
+
+## windows: ApexAPI.exe built with Wine + Windows CPython, then smoke-tested under Wine
+windows: venv
+	$(BIN)/python -m installer.windows_build
+
+## test: lint, type-check, build the Linux bundle and run the whole test suite
+test: venv browser desktop-deps bundle
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -54,4 +72,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results build dist

@@ -12,6 +12,7 @@ import logging.handlers
 import secrets
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -61,8 +62,10 @@ def setup_logging(config: Config | None, config_path: Path) -> Path:
     file_handler = logging.handlers.RotatingFileHandler(
         folder / LOG_FILE, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
     )
-    console = logging.StreamHandler()
-    for handler in (file_handler, console):
+    handlers: list[logging.Handler] = [file_handler]
+    if sys.stderr is not None:  # None in a windowed Windows program: no console to write to
+        handlers.append(logging.StreamHandler())
+    for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.set_name("apexapi")
         root.addHandler(handler)
