@@ -119,20 +119,33 @@ class ExcelStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # The last grids read or written, with the file's stat then: an unchanged workbook is
+        # not parsed again at every poll (idle CPU).
+        self._cache: tuple[tuple[int, int], dict[str, list[list[str]]]] | None = None
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
 
     def _load(self) -> dict[str, list[list[str]]]:
         import openpyxl
 
-        if not self.path.exists():
+        stamp = self._stamp()
+        if stamp is None:
             return {}
-        workbook = openpyxl.load_workbook(self.path)
-        grids = {}
-        for sheet in workbook.worksheets:
-            grids[sheet.title] = [
-                ["" if v is None else str(v) for v in row]
-                for row in sheet.iter_rows(values_only=True)
-            ]
-        return grids
+        if self._cache is None or self._cache[0] != stamp:
+            workbook = openpyxl.load_workbook(self.path)
+            grids = {}
+            for sheet in workbook.worksheets:
+                grids[sheet.title] = [
+                    ["" if v is None else str(v) for v in row]
+                    for row in sheet.iter_rows(values_only=True)
+                ]
+            self._cache = (stamp, grids)
+        return {tab: [list(row) for row in rows] for tab, rows in self._cache[1].items()}
 
     def _save(self, grids: dict[str, list[list[str]]]) -> None:
         import openpyxl
@@ -151,6 +164,14 @@ class ExcelStore:
         try:
             workbook.save(temp)
             os.replace(temp, self.path)
+            stamp = self._stamp()
+            if stamp is not None:
+                # As a re-read would give them back: "007" was stored as the number 7.
+                saved = {
+                    t: [[str(_excel_value(v)) for v in r] for r in rows]
+                    for t, rows in grids.items()
+                }
+                self._cache = (stamp, saved)
         except PermissionError:
             os.unlink(temp)
             raise StoreError(

@@ -115,3 +115,18 @@ def test_sheets_errors_are_the_guides_messages(
     missing = GoogleSheetsStore(dict.fromkeys(TABS, "x"), tmp_path / "credentials.json", None)
     with pytest.raises(StoreError, match=r"credentials\.json not found"):
         missing.prepare(HEADERS)
+
+
+def test_excel_reads_what_a_fresh_open_reads_and_sees_outside_edits(tmp_path: Path) -> None:
+    """The unchanged workbook is not parsed again, yet answers as a fresh open would."""
+    import openpyxl
+
+    path = tmp_path / "packing_list.xlsx"
+    store = ExcelStore(path)
+    store.prepare(HEADERS)
+    store.apply(WriteBatch(cells=[CellWrite("Packing List", 2, 1, ("Gelato", "Store", "007"))]))
+    assert store.read("Packing List") == ExcelStore(path).read("Packing List")
+    workbook = openpyxl.load_workbook(path)  # someone edits the file in Excel
+    workbook["Packing List"]["D2"] = 4
+    workbook.save(path)
+    assert store.read("Packing List")[1] == ["Gelato", "Store", "7", "4"]
