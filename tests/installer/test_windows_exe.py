@@ -1,0 +1,91 @@
+"""ApexAPI.exe, built on Linux with Wine, runs headless under Wine: dashboard and Apex push."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from installer.windows_build import PROGRAM, ROOT, wine_env
+from tests.conftest import RunningTracker, wait_until
+from tests.installer.test_linux_bundle import newest_source
+from tests.sync_engine.conftest import RunningApex
+
+
+@pytest.fixture(scope="module")
+def windows_exe() -> Path:
+    """``make windows``'s program, rebuilt first when a source file is newer than it."""
+    if not PROGRAM.exists() or PROGRAM.stat().st_mtime < newest_source():
+        subprocess.run(
+            [sys.executable, "-m", "installer.windows_build"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=1500,
+        )
+    return PROGRAM
+
+
+def windows_path(path: Path) -> str:
+    return "Z:" + str(path).replace("/", "\\")
+
+
+@pytest.fixture
+def wine_session() -> Iterator[dict[str, str]]:
+    env = wine_env()
+    yield env
+    subprocess.run(["wineserver", "-k"], env=env, check=False)  # no Windows process outlives it
+
+
+def test_windows_exe_headless_serves_dashboard_and_pushes_under_wine(
+    windows_exe: Path,
+    wine_session: dict[str, str],
+    tracker: RunningTracker,
+    apex: RunningApex,
+    tmp_path: Path,
+) -> None:
+    """apexapi-cli.exe --headless under Wine: the dashboard answers on loopback, Apex is updated."""
+    tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
+    config = tmp_path / "apex_config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "dashboard_url": tracker.base_url,
+                "dashboard_api_key": tracker.api_key,
+                "api_base_url": apex.base_url,
+                "api_token": "sim-token",
+                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
+                "auto_refresh_enabled": False,
+            }
+        )
+    )
+    process = subprocess.Popen(
+        ["wine", str(windows_exe), "--headless", "--config", windows_path(config)],
+        env=wine_session,
+        stdin=subprocess.PIPE,  # Windows Python under Wine needs pipes for its streams
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert line.startswith("ApexAPI dashboard: http://127.0.0.1:"), line
+        url = line.split(": ", 1)[1]
+        page = httpx.get(url, follow_redirects=True, timeout=30)
+        assert page.status_code == 200 and "<h1>ApexAPI</h1>" in page.text
+        assert httpx.get(url.split("?")[0] + "api/status", timeout=30).status_code == 401
+        wait_until(lambda: apex.state.quantity(1001) == 1000, timeout=60)
+    finally:
+        process.kill()
+        process.wait(30)
+    log = (tmp_path / "logs" / "apexapi.log").read_text(encoding="utf-8")
+    assert "Apex batch 1001 (Wedding Cake singles_0_5g): 40 -> 1000" in log
+    assert tracker.api_key not in log
+    assert os.path.exists(tmp_path / "apexapi_state.json")
