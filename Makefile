@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint format venv clean browser desktop-deps bundle windows
+.PHONY: demo test bench lint format venv clean browser desktop-deps wine-deps bundle windows
 
 venv: $(STAMP)
 
@@ -43,23 +43,30 @@ bundle: venv desktop-deps
 	PYSTRAY_BACKEND=dummy $(BIN)/pyinstaller installer/apexapi.spec --noconfirm --log-level WARN \
 		--distpath dist --workpath build/pyinstaller
 
+## wine-deps: Wine, to build and smoke-test ApexAPI.exe on Linux
+wine-deps:
+	@command -v wine >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends wine wine64; }
+
 ## windows: ApexAPI.exe built with Wine + Windows CPython, then smoke-tested under Wine
-windows: venv
+windows: venv wine-deps
 	$(BIN)/python -m installer.windows_build
+	$(BIN)/python -m pytest -q tests/installer/test_windows_exe.py
 
 ## test: lint, type-check, build the Linux bundle and run the whole test suite
-test: venv browser desktop-deps bundle
+test: venv browser desktop-deps wine-deps bundle
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 ## bench: /apex-calculate vs Flask and a memory ceiling; engine freshness, idle cost, burst
-bench: venv
+bench: venv desktop-deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.apex_calculate
 	$(BIN)/python -m bench.sync_engine
 	$(BIN)/python -m bench.packing_sheet
+	$(BIN)/python -m bench.desktop
 
 ## lint: ruff check, ruff format --check, mypy
 lint: venv

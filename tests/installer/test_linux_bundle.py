@@ -136,7 +136,7 @@ def test_bundle_does_not_carry_the_tracker_or_test_tools(bundle: Path) -> None:
     """Only the desktop app goes to workstations: no tracker service, no test frameworks."""
     internal = bundle.parent / "_internal"
     names = {p.name for p in internal.iterdir()}
-    assert "ui_html" in names and "apex_config.json" in names
+    assert "ui_html" in names
     archive = subprocess.run(
         [
             sys.executable,

@@ -1,4 +1,8 @@
-"""ApexAPI.exe, built on Linux with Wine, runs headless under Wine: dashboard and Apex push."""
+"""ApexAPI.exe runs headless: dashboard on loopback, Apex pushed.
+
+On Linux the exe is the one ``make windows`` builds, run under Wine; on the Windows runner
+(``.github/workflows/windows-build.yml``) ``APEXAPI_WINDOWS_EXE`` names a native build.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,15 @@ from tests.conftest import RunningTracker, wait_until
 from tests.installer.test_linux_bundle import newest_source
 from tests.sync_engine.conftest import RunningApex
 
+NATIVE = os.environ.get("APEXAPI_WINDOWS_EXE")
+LAUNCH = [] if NATIVE else ["wine"]
+
 
 @pytest.fixture(scope="module")
 def windows_exe() -> Path:
     """``make windows``'s program, rebuilt first when a source file is newer than it."""
+    if NATIVE:
+        return Path(NATIVE).resolve()
     if not PROGRAM.exists() or PROGRAM.stat().st_mtime < newest_source():
         subprocess.run(
             [sys.executable, "-m", "installer.windows_build"],
@@ -33,11 +42,14 @@ def windows_exe() -> Path:
 
 
 def windows_path(path: Path) -> str:
-    return "Z:" + str(path).replace("/", "\\")
+    return str(path) if NATIVE else "Z:" + str(path).replace("/", "\\")
 
 
 @pytest.fixture
 def wine_session() -> Iterator[dict[str, str]]:
+    if NATIVE:
+        yield dict(os.environ)
+        return
     env = wine_env()
     yield env
     subprocess.run(["wineserver", "-k"], env=env, check=False)  # no Windows process outlives it
@@ -66,7 +78,7 @@ def test_windows_exe_headless_serves_dashboard_and_pushes_under_wine(
         )
     )
     process = subprocess.Popen(
-        ["wine", str(windows_exe), "--headless", "--config", windows_path(config)],
+        [*LAUNCH, str(windows_exe), "--headless", "--config", windows_path(config)],
         env=wine_session,
         stdin=subprocess.PIPE,  # Windows Python under Wine needs pipes for its streams
         stdout=subprocess.PIPE,
