@@ -47,12 +47,18 @@ _READ_PAGE = """({
 
 
 def open_path(path: Path) -> None:
-    """Open a file or folder the way the desktop would (editor, file manager)."""
-    if os.name == "nt":
-        os.startfile(path)  # type: ignore[attr-defined]  # Windows only
-    else:
-        opener = "open" if sys.platform == "darwin" else "xdg-open"
-        subprocess.Popen([opener, str(path)], start_new_session=True)
+    """Open a folder in the file manager, a file in a text editor; a failure is logged."""
+    try:
+        if os.name == "nt":
+            if path.is_dir():
+                os.startfile(path)  # type: ignore[attr-defined]  # Windows only
+            else:  # .json often has no editor associated; Notepad is always there
+                subprocess.Popen(["notepad.exe", str(path)])
+        else:
+            opener = "open" if sys.platform == "darwin" else "xdg-open"
+            subprocess.Popen([opener, str(path)], start_new_session=True)
+    except OSError as exc:
+        log.error("could not open %s (%s); open it by hand", path, exc)
 
 
 def first_run_html(problem: str, config_path: Path) -> str:

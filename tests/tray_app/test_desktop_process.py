@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import RunningTracker, wait_until
 from tests.fakes.screen import VirtualScreen, close_window, desktop_env
 from tests.sync_engine.conftest import RunningApex
+from tray_app.icon import COLOURS
 from tray_app.instance import NotRunning, send_command
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -42,6 +43,18 @@ def status(home: Path) -> dict[str, Any] | None:
         return json.loads(send_command(home / "data" / "apexapi", "status"))
     except NotRunning:
         return None
+
+
+def tray_pixels(screen: VirtualScreen, colour: str) -> int:
+    """Pixels of the state's colour in the tray (trayer sits in the top-right corner)."""
+    image = screen.screenshot(ARTIFACTS / f"tray_icon_{colour}.png").convert("RGB")
+    corner = image.crop((image.width - 160, 0, image.width, 30))
+    wanted = COLOURS[colour]
+    return sum(
+        count
+        for count, rgb in corner.getcolors(1 << 16) or []
+        if all(abs(a - b) <= 12 for a, b in zip(rgb, wanted, strict=True))
+    )
 
 
 def green_lights(home: Path) -> list[str] | None:
@@ -123,13 +136,21 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         assert second.returncode == 0, out
         assert "already running; its window was brought forward" in out
 
+        assert tray_pixels(screen, "green") > 20  # the icon docked in the tray is green
+
         assert close_window(screen.display, "ApexAPI")
         wait_until(lambda: status(tmp_path)["window_visible"] is False, timeout=10)
+        apex.state.tokens.clear()  # Apex now refuses the token: the icon must turn red
         tracker.client.post(
             "/api/finished-goods/1A40603000123456/apex-decrement",
             json={"sku": "singles_0_5g", "units": 10, "idempotency_key": "hidden-1"},
         ).raise_for_status()
-        wait_until(lambda: apex.state.quantity(1001) == 990, timeout=20)  # still syncing
+        red = wait_until(lambda: (s := status(tmp_path)) and s["colour"] == "red" and s)
+        assert "Apex Trading" in red["reason"]
+        wait_until(lambda: tray_pixels(screen, "red") > 20, timeout=10)
+        apex.state.tokens.add("sim-token")
+        wait_until(lambda: apex.state.quantity(1001) == 990, timeout=30)  # still syncing
+        wait_until(lambda: tray_pixels(screen, "green") > 20, timeout=10)
 
         helpers = descendants(app.pid)
         assert helpers  # dbus-run-session, python, the web engine's processes

@@ -14,7 +14,7 @@ import pytest
 from sync_engine.config import config_template
 from sync_engine.sheets.service import SheetsStatus
 from sync_engine.status import ConnectionStatus, EngineStatus, Overall, overall_state
-from tray_app.app import TrayApp, first_run_html
+from tray_app.app import TrayApp, first_run_html, open_path
 from tray_app.icon import COLOURS, icon_image
 from tray_app.instance import ControlServer, InstanceLock, NotRunning, send_command
 
@@ -215,3 +215,12 @@ def test_status_before_any_window_reports_the_start_up_state(tmp_path: Path) -> 
     described = json.loads(app.handle_command("status"))
     assert described["colour"] == "red" and "not found" in described["reason"]
     assert described["page"] == "none" and described["engine_running"] is False
+
+
+def test_opening_a_path_without_a_desktop_opener_logs_instead_of_crashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A menu click never kills the tray thread: a missing xdg-open is logged with the path."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # no xdg-open anywhere
+    open_path(tmp_path)
+    assert f"could not open {tmp_path}" in caplog.text
