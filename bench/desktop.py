@@ -165,7 +165,7 @@ def main() -> None:
         process, _ = launch_app(screen, tmp / "idle", config)
         time.sleep(SETTLE_SECONDS)
         app_cpu = idle_cpu_percent(process.pid, IDLE_SECONDS)
-        close_window(screen.display, "ApexAPI")  # closing the window leaves the tray running
+        assert close_window(screen.display, "ApexAPI")  # closing it leaves the tray running
         time.sleep(2)
         hidden_cpu = idle_cpu_percent(process.pid, IDLE_SECONDS)
         quit_app(screen, tmp / "idle", process)

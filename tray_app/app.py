@@ -216,6 +216,7 @@ class TrayApp:
         if self._quitting:
             return True
         # Closing the window only hides it: the engine keeps syncing from the tray.
+        log.info("window closed: hidden; ApexAPI keeps syncing (Quit is in the tray menu)")
         threading.Thread(target=self._hide, daemon=True).start()
         return False
 

@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from PIL import Image, ImageGrab
 
@@ -85,19 +86,28 @@ def desktop_env(screen: VirtualScreen, home: Path) -> dict[str, str]:
     }
 
 
-def close_window(display: str, title: str) -> bool:
-    """Ask the window titled ``title`` to close, as a window manager's close button does."""
+def close_window(display: str, title: str, timeout: float = 15.0) -> bool:
+    """Click the window's close button, as a window manager would: send WM_DELETE_WINDOW.
+
+    True once the window is no longer shown (hidden or gone). Without a window manager an
+    early request is now and then dropped, so it is sent again each second, as a user would
+    click again."""
     from Xlib import X, protocol  # pystray's own X library
     from Xlib import display as xdisplay
+    from Xlib.error import BadWindow
 
     screen = xdisplay.Display(display)
     try:
         delete = screen.intern_atom("WM_DELETE_WINDOW")
         protocols = screen.intern_atom("WM_PROTOCOLS")
-        pending = [screen.screen().root]
-        while pending:
-            window = pending.pop()
-            if window.get_wm_name() == title:
+        window = _find_window(screen, title)
+        if window is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if window.get_attributes().map_state != X.IsViewable:
+                    return True
                 event = protocol.event.ClientMessage(
                     window=window,
                     client_type=protocols,
@@ -105,8 +115,20 @@ def close_window(display: str, title: str) -> bool:
                 )
                 window.send_event(event, event_mask=X.NoEventMask)
                 screen.flush()
-                return True
-            pending.extend(window.query_tree().children)
+            except BadWindow:
+                return True  # destroyed
+            time.sleep(1.0)
         return False
     finally:
         screen.close()
+
+
+def _find_window(screen: Any, title: str) -> Any:
+    pending = [screen.screen().root]
+    while pending:
+        window = pending.pop()
+        # The tray icon is an X window of the same name: only a real (large) window counts.
+        if window.get_wm_name() == title and window.get_geometry().width >= 200:
+            return window
+        pending.extend(window.query_tree().children)
+    return None

@@ -139,7 +139,8 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         assert tray_pixels(screen, "green") > 20  # the icon docked in the tray is green
 
         assert close_window(screen.display, "ApexAPI")
-        wait_until(lambda: status(tmp_path)["window_visible"] is False, timeout=10)
+        assert status(tmp_path)["window_visible"] is False  # type: ignore[index]
+        assert app.poll() is None  # hidden, not ended
         apex.state.tokens.clear()  # Apex now refuses the token: the icon must turn red
         tracker.client.post(
             "/api/finished-goods/1A40603000123456/apex-decrement",
