@@ -260,7 +260,7 @@ class TrayApp:
             "window_visible": self.window_visible,
             "started_at": self.started_at,
             "loaded_at": self.loaded_at,
-            "tray_icon": self.icon is not None,
+            "tray_icon": self.icon is not None and self.icon.working,
             "pid": os.getpid(),
         }
 

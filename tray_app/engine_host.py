@@ -83,6 +83,8 @@ class EngineHost:
         except BaseException as exc:  # reported to start() or logged; the thread must end
             self._error = exc
             log.exception("the sync engine stopped with an error")
+            if self._ready.is_set():  # it had started: the icon must not stay green
+                self._on_state(Overall("red", f"The sync engine stopped ({exc}); see the log"))
         finally:
             self._ready.set()
 

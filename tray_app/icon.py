@@ -76,23 +76,35 @@ class TrayIcon:
             "ApexAPI", icon_image("amber"), "ApexAPI: starting", menu
         )
         self.colour = "amber"
+        self._failed = False
         self._thread = threading.Thread(target=self._run, name="apexapi-tray", daemon=True)
 
     def start(self) -> None:
         # A thread, not run_detached(): the xorg backend hangs in run_detached (ENVIRONMENT.md).
         self._thread.start()
 
+    @property
+    def working(self) -> bool:
+        return not self._failed
+
     def _run(self) -> None:
         try:
             self.icon.run()
         except Exception:
+            self._failed = True
             log.exception("the tray icon could not be shown; the window still works")
 
     def show_state(self, colour: str, reason: str) -> None:
         self.colour = colour
-        self.icon.icon = icon_image(colour)
-        self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128 characters
-        self.icon.update_menu()
+        if self._failed:
+            return
+        try:
+            self.icon.icon = icon_image(colour)
+            self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128 chars
+            self.icon.update_menu()
+        except Exception:  # a tray backend hiccup must never take the app down
+            self._failed = True
+            log.exception("the tray icon stopped updating; the window still works")
 
     def stop(self) -> None:
         self.icon.stop()

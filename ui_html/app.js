@@ -2,11 +2,23 @@
 "use strict";
 const $ = (sel) => document.querySelector(sel);
 let snapshot = null;
+const drawn = {}; // what each part of the page last showed: unchanged parts are not redrawn
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function changed(part, value) {
+  const key = JSON.stringify(value);
+  if (drawn[part] === key) return false;
+  drawn[part] = key;
+  return true;
+}
 
 function light(id, color, text) {
   const el = $(id);
-  el.className = "light " + color;
-  el.querySelector("small").textContent = text;
+  if (el.className !== "light " + color) el.className = "light " + color;
+  setText(el.querySelector("small"), text);
 }
 
 function connection(id, status, what) {
@@ -34,28 +46,31 @@ function render(data) {
     s.batches_changed_last_cycle + " batches changed (" + s.batches_changed_total + " in all)" +
     (s.next_run_in_seconds != null ? ", next run within " + s.next_run_in_seconds + " s" : "") + ".");
   parts.push(s.mapped_batches + " Apex batches mapped.");
-  $("#sync-line").textContent = parts.join(" ");
+  setText($("#sync-line"), parts.join(" "));
   $("#held").hidden = !s.held_back;
-  $("#held").textContent = s.held_back || "";
+  setText($("#held"), s.held_back || "");
   const pause = $("#pause");
-  pause.textContent = s.paused ? "Resume" : "Pause";
+  setText(pause, s.paused ? "Resume" : "Pause");
   pause.dataset.action = s.paused ? "resume" : "pause";
   renderPacking();
   const problems = [...s.problems.map((p) => p.detail), ...s.unassigned_lines,
     ...sheets.attention, ...sheets.conflicts];
-  $("#problems").innerHTML = "";
-  for (const text of problems.length ? problems : ["Nothing."]) {
-    const li = document.createElement("li");
-    li.textContent = text;
-    $("#problems").append(li);
+  if (changed("problems", problems)) {
+    $("#problems").innerHTML = "";
+    for (const text of problems.length ? problems : ["Nothing."]) {
+      const li = document.createElement("li");
+      li.textContent = text;
+      $("#problems").append(li);
+    }
   }
-  $("#logs").textContent = data.logs.join("\n");
+  setText($("#logs"), data.logs.join("\n"));
 }
 
 function renderPacking() {
   const body = $("#packing tbody");
   if (body.contains(document.activeElement)) return; // do not disturb someone typing
   const filter = $("#filter").value.trim().toLowerCase();
+  if (!changed("packing", [filter, snapshot.packing])) return;
   body.innerHTML = "";
   for (const row of snapshot.packing) {
     const text = [row.product, row.store, row.invoice, row.date, row.delivery_date].join(" ").toLowerCase();

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -12,6 +14,7 @@ import uvicorn
 from sync_engine.dashboard.logbuffer import LogBuffer
 from sync_engine.dashboard.server import create_dashboard_app
 from sync_engine.engine import SyncEngine
+from sync_engine.errors import ConfigError
 
 __all__ = ["Dashboard", "start_dashboard"]
 
@@ -37,6 +40,22 @@ class Dashboard:
         await self._task
 
 
+def _listen(port: int) -> socket.socket:
+    """Bind here, not in uvicorn: a taken port then gives a sentence, not ``SystemExit(3)``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if os.name != "nt":  # a restart within TIME_WAIT may take its own port again (not on
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # Windows: it would steal)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"ui_port: 127.0.0.1:{port} cannot be used ({exc.strerror}); another program "
+            "(or another ApexAPI) has it: set ui_port to 0 for any free port, or to another"
+        ) from None
+    return sock
+
+
 async def start_dashboard(engine: SyncEngine, logs: LogBuffer, port: int = 0) -> Dashboard:
     secret = secrets.token_urlsafe(24)
     config = uvicorn.Config(
@@ -48,7 +67,7 @@ async def start_dashboard(engine: SyncEngine, logs: LogBuffer, port: int = 0) ->
         timeout_graceful_shutdown=1,
     )
     server = _Server(config)
-    task = asyncio.create_task(server.serve(), name="dashboard")
+    task = asyncio.create_task(server.serve(sockets=[_listen(port)]), name="dashboard")
     while not server.started:
         if task.done():
             task.result()  # raises the reason it could not start (e.g. the port is taken)

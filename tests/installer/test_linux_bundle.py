@@ -9,12 +9,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
 from tests.fakes.screen import VirtualScreen, desktop_env
-from tests.sync_engine.conftest import RunningApex
+from tests.installer.conftest import check_headless_run
+from tests.sync_engine.conftest import RunningApex, write_engine_config
 from tray_app.instance import NotRunning, send_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,23 +40,6 @@ def screen() -> Iterator[VirtualScreen]:
         yield running
 
 
-def config_for(folder: Path, tracker: RunningTracker, apex: RunningApex) -> Path:
-    path = folder / "apex_config.json"
-    path.write_text(
-        json.dumps(
-            {
-                "dashboard_url": tracker.base_url,
-                "dashboard_api_key": tracker.api_key,
-                "api_base_url": apex.base_url,
-                "api_token": "sim-token",
-                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
-                "auto_refresh_enabled": False,
-            }
-        )
-    )
-    return path
-
-
 def test_bundle_headless_serves_dashboard_and_pushes(
     bundle: Path,
     screen: VirtualScreen,
@@ -66,7 +49,7 @@ def test_bundle_headless_serves_dashboard_and_pushes(
 ) -> None:
     """The bundled program, headless, pushes to Apex, serves its dashboard, stops on SIGTERM."""
     tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
-    config = config_for(tmp_path, tracker, apex)
+    config = write_engine_config(tmp_path, tracker, apex)
     process = subprocess.Popen(
         [str(bundle), "--headless", "--config", str(config)],
         env=desktop_env(screen, tmp_path),
@@ -75,14 +58,7 @@ def test_bundle_headless_serves_dashboard_and_pushes(
         text=True,
     )
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.startswith("ApexAPI dashboard: http://127.0.0.1:")
-        url = line.split(": ", 1)[1]
-        page = httpx.get(url, follow_redirects=True, timeout=10)
-        assert page.status_code == 200 and "<h1>ApexAPI</h1>" in page.text
-        assert httpx.get(url.split("?")[0] + "api/status", timeout=10).status_code == 401
-        wait_until(lambda: apex.state.quantity(1001) == 1000, timeout=30)
+        check_headless_run(process, apex, timeout=30)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
@@ -98,7 +74,7 @@ def test_bundle_window_shows_dashboard_and_quits(
     tmp_path: Path,
 ) -> None:
     """The bundled tray app opens its Qt window on the dashboard and quits with exit 0."""
-    config = config_for(tmp_path, tracker, apex)
+    config = write_engine_config(tmp_path, tracker, apex)
     process = subprocess.Popen(
         ["dbus-run-session", "--", str(bundle), "--config", str(config)],
         env=desktop_env(screen, tmp_path),
@@ -116,7 +92,11 @@ def test_bundle_window_shows_dashboard_and_quits(
         return answer if answer["heading"] == "ApexAPI" else None
 
     try:
-        wait_until(shown, timeout=60, interval=0.2)
+        try:
+            wait_until(shown, timeout=60, interval=0.2)
+        except AssertionError:
+            process.kill()
+            raise AssertionError(f"no dashboard; it said:\n{process.communicate()[0]}") from None
         quit_ = subprocess.run(
             [str(bundle), "--quit"],
             env=desktop_env(screen, tmp_path),

@@ -6,20 +6,19 @@ On Linux the exe is the one ``make windows`` builds, run under Wine; on the Wind
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from installer.windows_build import PROGRAM, ROOT, wine_env
-from tests.conftest import RunningTracker, wait_until
+from tests.conftest import RunningTracker
+from tests.installer.conftest import check_headless_run
 from tests.installer.test_linux_bundle import newest_source
-from tests.sync_engine.conftest import RunningApex
+from tests.sync_engine.conftest import RunningApex, write_engine_config
 
 NATIVE = os.environ.get("APEXAPI_WINDOWS_EXE")
 LAUNCH = [] if NATIVE else ["wine"]
@@ -64,19 +63,7 @@ def test_windows_exe_headless_serves_dashboard_and_pushes_under_wine(
 ) -> None:
     """apexapi-cli.exe --headless under Wine: the dashboard answers on loopback, Apex is updated."""
     tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
-    config = tmp_path / "apex_config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "dashboard_url": tracker.base_url,
-                "dashboard_api_key": tracker.api_key,
-                "api_base_url": apex.base_url,
-                "api_token": "sim-token",
-                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
-                "auto_refresh_enabled": False,
-            }
-        )
-    )
+    config = write_engine_config(tmp_path, tracker, apex)
     process = subprocess.Popen(
         [*LAUNCH, str(windows_exe), "--headless", "--config", windows_path(config)],
         env=wine_session,
@@ -86,14 +73,7 @@ def test_windows_exe_headless_serves_dashboard_and_pushes_under_wine(
         text=True,
     )
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.startswith("ApexAPI dashboard: http://127.0.0.1:"), line
-        url = line.split(": ", 1)[1]
-        page = httpx.get(url, follow_redirects=True, timeout=30)
-        assert page.status_code == 200 and "<h1>ApexAPI</h1>" in page.text
-        assert httpx.get(url.split("?")[0] + "api/status", timeout=30).status_code == 401
-        wait_until(lambda: apex.state.quantity(1001) == 1000, timeout=60)
+        check_headless_run(process, apex, timeout=60)
     finally:
         process.kill()
         process.wait(30)

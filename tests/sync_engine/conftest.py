@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -50,4 +52,22 @@ def engine_config(
     )
 
 
-__all__ = ["EngineThread", "RunningApex", "engine_config"]
+def write_engine_config(folder: Path, tracker: RunningTracker, apex: RunningApex) -> Path:
+    """``folder/apex_config.json`` for a program under test: batch sync every second, no orders."""
+    path = folder / "apex_config.json"
+    path.write_text(
+        json.dumps(
+            {
+                "dashboard_url": tracker.base_url,
+                "dashboard_api_key": tracker.api_key,
+                "api_base_url": apex.base_url,
+                "api_token": "sim-token",
+                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
+                "auto_refresh_enabled": False,
+            }
+        )
+    )
+    return path
+
+
+__all__ = ["EngineThread", "RunningApex", "engine_config", "write_engine_config"]

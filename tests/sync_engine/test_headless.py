@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import RunningTracker, wait_until
-from tests.sync_engine.conftest import RunningApex
+from tests.sync_engine.conftest import RunningApex, write_engine_config
 
 
 def test_headless_engine_syncs_logs_and_stops_cleanly(
@@ -17,19 +17,7 @@ def test_headless_engine_syncs_logs_and_stops_cleanly(
 ) -> None:
     """It pushes quantities, logs to logs/ without secrets, and on SIGTERM releases the lease."""
     tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
-    config = tmp_path / "apex_config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "dashboard_url": tracker.base_url,
-                "dashboard_api_key": tracker.api_key,
-                "api_base_url": apex.base_url,
-                "api_token": "sim-token",
-                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
-                "auto_refresh_enabled": False,
-            }
-        )
-    )
+    config = write_engine_config(tmp_path, tracker, apex)
     process = subprocess.Popen(
         [sys.executable, "-m", "tray_app", "--headless", "--config", str(config)],
         stdout=subprocess.PIPE,

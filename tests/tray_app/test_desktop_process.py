@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import RunningTracker, wait_until
 from tests.fakes.screen import VirtualScreen, close_window, desktop_env
-from tests.sync_engine.conftest import RunningApex
+from tests.sync_engine.conftest import RunningApex, write_engine_config
 from tray_app.icon import COLOURS
 from tray_app.instance import NotRunning, send_command
 
@@ -89,28 +89,12 @@ def alive(pid: int) -> bool:
         return False
 
 
-def write_config(path: Path, tracker: RunningTracker, apex: RunningApex) -> None:
-    path.write_text(
-        json.dumps(
-            {
-                "dashboard_url": tracker.base_url,
-                "dashboard_api_key": tracker.api_key,
-                "api_base_url": apex.base_url,
-                "api_token": "sim-token",
-                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
-                "auto_refresh_enabled": False,
-            }
-        )
-    )
-
-
 def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
     screen: VirtualScreen, tracker: RunningTracker, apex: RunningApex, tmp_path: Path
 ) -> None:
     """Dashboard in the window; a second launch defers; closing hides; Quit: exit 0, no leftover."""
     tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
-    config = tmp_path / "apex_config.json"
-    write_config(config, tracker, apex)
+    config = write_engine_config(tmp_path, tracker, apex)
     app = launch(screen, tmp_path, "--config", str(config))
     try:
         now = wait_until(
@@ -193,7 +177,7 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
         assert not first["engine_running"]
         screen.screenshot(ARTIFACTS / "tray_first_run.png")
 
-        write_config(config, tracker, apex)
+        write_engine_config(tmp_path, tracker, apex)
         started = wait_until(
             lambda: (
                 (s := status(tmp_path))

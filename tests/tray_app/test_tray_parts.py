@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -86,8 +87,13 @@ class RecordingActions:
 
 def menu(actions: RecordingActions) -> list[Any]:
     """The menu's items, separators left out (pystray's dummy backend: no screen needed)."""
+    # pystray picks its backend once, at its first import; the variable must not stay set,
+    # or every app this test process starts later would get the dummy backend too.
     os.environ["PYSTRAY_BACKEND"] = "dummy"
-    import pystray
+    try:
+        import pystray
+    finally:
+        del os.environ["PYSTRAY_BACKEND"]
 
     from tray_app.icon import TrayIcon
 
@@ -224,3 +230,39 @@ def test_opening_a_path_without_a_desktop_opener_logs_instead_of_crashing(
     monkeypatch.setenv("PATH", str(tmp_path))  # no xdg-open anywhere
     open_path(tmp_path)
     assert f"could not open {tmp_path}" in caplog.text
+
+
+def test_a_dashboard_port_in_use_is_a_start_problem_not_a_crash(tmp_path: Path) -> None:
+    """``ui_port`` taken by another program: the app reports it (red, set-up page) and lives."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        config = tmp_path / "apex_config.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "dashboard_url": "http://127.0.0.1:9",
+                    "dashboard_api_key": "k" * 20,
+                    "api_token": "t" * 20,
+                    "api_base_url": "http://127.0.0.1:9/api",
+                    "ui_port": port,
+                }
+            )
+        )
+        app = TrayApp(config)
+        assert app.start_engine() is None
+    assert app.problem is not None and app.problem.startswith(f"ui_port: 127.0.0.1:{port} cannot")
+    assert "set ui_port to 0" in app.problem
+    assert app.overall.colour == "red" and not app.engine_running
+
+
+def test_a_tray_backend_that_fails_never_takes_the_app_down() -> None:
+    """No usable tray (pystray's dummy backend cannot run): state updates are skipped, logged."""
+    actions = RecordingActions()
+    menu(actions)  # imports pystray with the dummy backend
+    from tray_app.icon import TrayIcon
+
+    icon = TrayIcon(actions)
+    icon.show_state("red", "Tracker: down")  # update_menu is not implemented there
+    assert not icon.working
+    icon.show_state("green", "All connections fine")  # and later updates are simply skipped
+    assert icon.colour == "green"
