@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image, ImageGrab
 
-__all__ = ["VirtualScreen", "close_window", "desktop_env"]
+__all__ = ["VirtualScreen", "close_window", "desktop_env", "window_mapped"]
 
 
 class VirtualScreen:
@@ -119,6 +119,19 @@ def close_window(display: str, title: str, timeout: float = 15.0) -> bool:
                 return True  # destroyed
             time.sleep(1.0)
         return False
+    finally:
+        screen.close()
+
+
+def window_mapped(display: str, title: str) -> bool:
+    """Whether the window titled ``title`` is on screen."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    screen = xdisplay.Display(display)
+    try:
+        window = _find_window(screen, title)
+        return window is not None and window.get_attributes().map_state == X.IsViewable
     finally:
         screen.close()
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
-from tests.fakes.screen import VirtualScreen, close_window, desktop_env
+from tests.fakes.screen import VirtualScreen, close_window, desktop_env, window_mapped
 from tests.sync_engine.conftest import RunningApex, write_engine_config
 from tray_app.icon import COLOURS
 from tray_app.instance import NotRunning, send_command
@@ -92,7 +92,7 @@ def alive(pid: int) -> bool:
 def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
     screen: VirtualScreen, tracker: RunningTracker, apex: RunningApex, tmp_path: Path
 ) -> None:
-    """Dashboard in the window; a second launch defers; closing hides; Quit: exit 0, no leftover."""
+    """Dashboard in the window; closing hides; a 2nd launch shows it; Quit: exit 0, no leftover."""
     tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
     config = write_engine_config(tmp_path, tracker, apex)
     app = launch(screen, tmp_path, "--config", str(config))
@@ -115,11 +115,6 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         image = screen.screenshot(ARTIFACTS / "tray_dashboard.png")
         assert len(image.convert("RGB").getcolors(1 << 20) or []) > 50  # drawn, not blank
 
-        second = launch(screen, tmp_path, "--config", str(config))
-        out = second.communicate(timeout=60)[0]
-        assert second.returncode == 0, out
-        assert "already running; its window was brought forward" in out
-
         assert tray_pixels(screen, "green") > 20  # the icon docked in the tray is green
 
         assert close_window(screen.display, "ApexAPI")
@@ -136,6 +131,13 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         apex.state.tokens.add("sim-token")
         wait_until(lambda: apex.state.quantity(1001) == 990, timeout=30)  # still syncing
         wait_until(lambda: tray_pixels(screen, "green") > 20, timeout=10)
+
+        second = launch(screen, tmp_path, "--config", str(config))  # e.g. the desktop shortcut
+        out = second.communicate(timeout=60)[0]
+        assert second.returncode == 0, out
+        assert "already running; its window was brought forward" in out
+        assert status(tmp_path)["window_visible"] is True  # type: ignore[index]
+        assert wait_until(lambda: window_mapped(screen.display, "ApexAPI"), timeout=10)
 
         helpers = descendants(app.pid)
         assert helpers  # dbus-run-session, python, the web engine's processes
