@@ -77,11 +77,18 @@ class TrayIcon:
         )
         self.colour = "amber"
         self._failed = False
+        self._stopping = False
+        self._wanted: tuple[str, str] | None = None
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="apexapi-tray", daemon=True)
+        self._updater = threading.Thread(
+            target=self._apply_updates, name="apexapi-tray-update", daemon=True
+        )
 
     def start(self) -> None:
         # A thread, not run_detached(): the xorg backend hangs in run_detached (ENVIRONMENT.md).
         self._thread.start()
+        self._updater.start()
 
     @property
     def working(self) -> bool:
@@ -95,16 +102,36 @@ class TrayIcon:
             log.exception("the tray icon could not be shown; the window still works")
 
     def show_state(self, colour: str, reason: str) -> None:
-        self.colour = colour
-        if self._failed:
-            return
-        try:
-            self.icon.icon = icon_image(colour)
-            self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128 chars
-            self.icon.update_menu()
-        except Exception:  # a tray backend hiccup must never take the app down
-            self._failed = True
-            log.exception("the tray icon stopped updating; the window still works")
+        """Record the state and return at once; one updater thread draws it.
+
+        pystray's X backend deadlocked when two threads (the window's and the engine's) updated
+        the icon at the same moment, and the engine's thread must never wait on the tray."""
+        with self._changed:
+            self.colour = colour
+            self._wanted = (colour, reason)
+            self._changed.notify()
+
+    def _apply_updates(self) -> None:
+        while True:
+            with self._changed:
+                while self._wanted is None and not self._stopping:
+                    self._changed.wait()
+                if self._stopping:
+                    return
+                colour, reason = self._wanted  # type: ignore[misc]
+                self._wanted = None
+            if self._failed:
+                continue
+            try:
+                self.icon.icon = icon_image(colour)
+                self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128
+                self.icon.update_menu()
+            except Exception:  # a tray backend hiccup must never take the app down
+                self._failed = True
+                log.exception("the tray icon stopped updating; the window still works")
 
     def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify()
         self.icon.stop()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 from PIL import Image, ImageGrab
 
-__all__ = ["VirtualScreen", "close_window", "desktop_env", "window_mapped"]
+__all__ = ["VirtualScreen", "close_window", "desktop_env", "kill_group", "window_mapped"]
 
 
 class VirtualScreen:
@@ -74,6 +76,23 @@ class VirtualScreen:
         path.parent.mkdir(parents=True, exist_ok=True)
         image.save(path)
         return image
+
+
+def kill_group(process: subprocess.Popen[Any]) -> None:
+    """End a desktop run started with ``start_new_session=True`` and everything it started
+    (dbus-run-session's child, the web engine's helpers), so no pipe is left held open."""
+    if process.poll() is None or _group_alive(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def desktop_env(screen: VirtualScreen, home: Path) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
-from tests.fakes.screen import VirtualScreen, desktop_env
+from tests.fakes.screen import VirtualScreen, desktop_env, kill_group
 from tests.installer.conftest import check_headless_run
 from tests.sync_engine.conftest import RunningApex, write_engine_config
 from tray_app.instance import NotRunning, send_command
@@ -81,6 +81,7 @@ def test_bundle_window_shows_dashboard_and_quits(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     folder = tmp_path / "data" / "apexapi"
 
@@ -95,7 +96,7 @@ def test_bundle_window_shows_dashboard_and_quits(
         try:
             wait_until(shown, timeout=60, interval=0.2)
         except AssertionError:
-            process.kill()
+            kill_group(process)
             raise AssertionError(f"no dashboard; it said:\n{process.communicate()[0]}") from None
         quit_ = subprocess.run(
             [str(bundle), "--quit"],
@@ -107,8 +108,7 @@ def test_bundle_window_shows_dashboard_and_quits(
         assert quit_.stdout.strip() == "ok: quitting"
         out = process.communicate(timeout=30)[0]
     finally:
-        if process.poll() is None:
-            process.kill()
+        kill_group(process)
     assert process.returncode == 0, out
 
 

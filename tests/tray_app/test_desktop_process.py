@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
-from tests.fakes.screen import VirtualScreen, close_window, desktop_env, window_mapped
+from tests.fakes.screen import (
+    VirtualScreen,
+    close_window,
+    desktop_env,
+    kill_group,
+    window_mapped,
+)
 from tests.sync_engine.conftest import RunningApex, write_engine_config
 from tray_app.icon import COLOURS
 from tray_app.instance import NotRunning, send_command
@@ -35,6 +41,7 @@ def launch(screen: VirtualScreen, home: Path, *args: str) -> subprocess.Popen[st
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: kill_group ends all of it
     )
 
 
@@ -151,8 +158,8 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         assert quit_.stdout.strip() == "ok: quitting", quit_.stderr
         out = app.communicate(timeout=30)[0]
     finally:
-        if app.poll() is None:
-            app.kill()
+        if app.poll() is None:  # a failure: end it all (a normal exit is checked below)
+            kill_group(app)
     assert app.returncode == 0, out
     wait_until(lambda: not any(alive(pid) for pid in helpers), timeout=10)
     lease = tracker.client.post("/api/sync/lease", json={"holder": "someone-else"})
@@ -194,7 +201,7 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
         send_command(tmp_path / "data" / "apexapi", "quit")
         out = app.communicate(timeout=30)[0]
     finally:
-        if app.poll() is None:
-            app.kill()
+        if app.poll() is None:  # a failure: end it all (a normal exit is checked below)
+            kill_group(app)
     assert app.returncode == 0, out
     assert os.path.exists(tmp_path / "logs" / "apexapi.log")
