@@ -101,6 +101,7 @@ class TrayApp:
         self.started_at = time.time()
         self.loaded_at: float | None = None
         self._quitting = False
+        self._quit_requested = threading.Event()
         self._starting = threading.Lock()
 
     # -- the engine --------------------------------------------------------------------------
@@ -138,7 +139,9 @@ class TrayApp:
         return self.host is not None and self.host.paused
 
     def open_dashboard(self) -> None:
-        if self.window is not None:
+        if self.page == "browser":  # no web view on this machine: the browser shows it
+            self.open_in_browser()
+        elif self.window is not None:
             self.window.show()
             self.window.restore()
             self.window_visible = True
@@ -175,6 +178,7 @@ class TrayApp:
 
     def quit(self) -> None:
         self._quitting = True
+        self._quit_requested.set()
         log.info("Quit chosen: stopping the sync engine")
         if self.window is not None:
             self.window.destroy()  # webview.start() returns on the main thread, which cleans up
@@ -270,13 +274,30 @@ class TrayApp:
             # Chromium's sandbox refuses to run as root (containers, CI); say so instead of dying.
             os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
             log.warning("running as root: the web view runs without its sandbox")
-        import webview
-
         self.icon = _try_tray_icon(self)
         url = self.start_engine()
         if self.icon is not None:
             self.icon.show_state(self.overall.colour, self.overall.reason)
         control.start()
+        if url is None:
+            threading.Thread(target=self._watch_config, name="config-watch", daemon=True).start()
+        try:
+            self._open_window(url)
+        except Exception as exc:  # no usable web view here (Qt or WebView2 missing or broken)
+            self.window, self.window_visible, self.page = None, False, "browser"
+            log.error(
+                "the dashboard window cannot open (%s): ApexAPI keeps running in the tray and "
+                "opens the dashboard in the web browser instead",
+                exc,
+            )
+            self.open_in_browser()
+            self._quit_requested.wait()
+        return self.shutdown()
+
+    def _open_window(self, url: str | None) -> None:
+        """Create the window and run the GUI loop on this (the main) thread until Quit."""
+        import webview
+
         window = self.window = webview.create_window(
             "ApexAPI",
             url=url,
@@ -290,10 +311,7 @@ class TrayApp:
         window.events.closing += self._on_closing
         window.events.loaded += self._on_loaded
         self.window_visible = True
-        if url is None:
-            threading.Thread(target=self._watch_config, name="config-watch", daemon=True).start()
         webview.start(gui="qt" if sys.platform.startswith("linux") else None)
-        return self.shutdown()
 
     def shutdown(self) -> int:
         clean = self.host.stop() if self.host is not None else True

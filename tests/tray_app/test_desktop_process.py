@@ -205,3 +205,44 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
             kill_group(app)
     assert app.returncode == 0, out
     assert os.path.exists(tmp_path / "logs" / "apexapi.log")
+
+
+def test_without_a_web_view_it_keeps_syncing_and_uses_the_browser(
+    screen: VirtualScreen, tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """No usable web view (Qt hidden here; WebView2 missing on Windows): the engine still runs
+    from the tray, the dashboard opens in the browser, and Quit still exits 0."""
+    tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
+    config = write_engine_config(tmp_path, tracker, apex)
+    hidden = tmp_path / "no-qt"
+    for package in ("PyQt6", "qtpy"):
+        (hidden / package).mkdir(parents=True)
+        (hidden / package / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+    opened = tmp_path / "browser.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    app = subprocess.Popen(
+        ["dbus-run-session", "--", sys.executable, "-m", "tray_app", "--config", str(config)],
+        env=desktop_env(screen, tmp_path) | {"PYTHONPATH": str(hidden), "BROWSER": str(browser)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        now = wait_until(
+            lambda: (s := status(tmp_path)) and s["page"] == "browser" and s, timeout=60
+        )
+        assert now["engine_running"] and now["window_visible"] is False
+        wait_until(lambda: apex.state.quantity(1001) == 1000, timeout=20)
+        wait_until(opened.exists, timeout=10)
+        assert opened.read_text().startswith("http://127.0.0.1:")
+        assert "?key=" in opened.read_text()
+        send_command(tmp_path / "data" / "apexapi", "quit")
+        out = app.communicate(timeout=30)[0]
+    finally:
+        if app.poll() is None:
+            kill_group(app)
+    assert app.returncode == 0, out
+    assert "the dashboard window cannot open" in out
