@@ -79,6 +79,7 @@ class TrayIcon:
         self._failed = False
         self._stopping = False
         self._wanted: tuple[str, str] | None = None
+        self._shown = threading.Event()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="apexapi-tray", daemon=True)
         self._updater = threading.Thread(
@@ -95,11 +96,17 @@ class TrayIcon:
         return not self._failed
 
     def _run(self) -> None:
+        def shown(icon: pystray.Icon) -> None:
+            icon.visible = True  # docks the icon; only then may the updater change it
+            self._shown.set()
+
         try:
-            self.icon.run()
+            self.icon.run(setup=shown)
         except Exception:
             self._failed = True
             log.exception("the tray icon could not be shown; the window still works")
+        finally:
+            self._shown.set()
 
     def show_state(self, colour: str, reason: str) -> None:
         """Record the state and return at once; one updater thread draws it.
@@ -112,6 +119,8 @@ class TrayIcon:
             self._changed.notify()
 
     def _apply_updates(self) -> None:
+        # An update racing the first docking left the icon undocked now and then (X backend).
+        self._shown.wait()
         while True:
             with self._changed:
                 while self._wanted is None and not self._stopping:

@@ -58,8 +58,25 @@ class VirtualScreen:
             stderr=subprocess.DEVNULL,
         )
         self._processes.append(tray)
-        time.sleep(0.3)
+        self._wait_for_tray_host()
         return self
+
+    def _wait_for_tray_host(self, timeout: float = 15.0) -> None:
+        """pystray docks only if the tray host already owns the tray selection when the app
+        starts (it does not retry), so the screen is ready only once trayer does."""
+        from Xlib import X
+        from Xlib import display as xdisplay
+
+        screen = xdisplay.Display(self.display)
+        try:
+            selection = screen.intern_atom("_NET_SYSTEM_TRAY_S0")
+            deadline = time.monotonic() + timeout
+            while screen.get_selection_owner(selection) == X.NONE:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("trayer did not take the system tray selection")
+                time.sleep(0.05)
+        finally:
+            screen.close()
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -122,7 +122,7 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         image = screen.screenshot(ARTIFACTS / "tray_dashboard.png")
         assert len(image.convert("RGB").getcolors(1 << 20) or []) > 50  # drawn, not blank
 
-        assert tray_pixels(screen, "green") > 20  # the icon docked in the tray is green
+        wait_until(lambda: tray_pixels(screen, "green") > 20, timeout=10)  # docked, green
 
         assert close_window(screen.display, "ApexAPI")
         assert status(tmp_path)["window_visible"] is False  # type: ignore[index]
