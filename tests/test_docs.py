@@ -82,3 +82,15 @@ def test_example_config_uses_only_documented_keys() -> None:
         for s in (v if isinstance(v, dict) else [None])
     ]
     assert set(flat) <= set(_config_keys())
+
+
+def test_every_apexapi_option_is_in_its_guide() -> None:
+    """docs/apexapi.md shows each ``apexapi`` option in use."""
+    from tray_app.cli import _parser as apexapi_parser
+
+    guide = (ROOT / "docs" / "apexapi.md").read_text()
+    options = [o for a in apexapi_parser()._actions for o in a.option_strings if o.startswith("--")]
+    assert sorted(options) == ["--config", "--headless", "--help", "--quit", "--status"]
+    for option in options:
+        if option != "--help":
+            assert f"apexapi {option}" in guide or f"apexapi --headless {option}" in guide

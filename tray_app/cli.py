@@ -23,7 +23,7 @@ __all__ = ["main"]
 FORWARD_WAIT_SECONDS = 15.0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apexapi", description=__doc__)
     parser.add_argument(
         "--config",
@@ -38,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument(
         "--status", action="store_true", help="print the running ApexAPI's state as JSON"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.headless:
         return _headless(find_config(args.config))
     return _desktop(args.config, "quit" if args.quit else "status" if args.status else "show")
