@@ -7,6 +7,7 @@ the window hides it; Quit (menu or ``apexapi --quit``) stops the engine cleanly 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
@@ -174,7 +175,7 @@ class TrayApp:
             self.config_path.write_text(config_template(), encoding="utf-8")
             log.info("created %s from the template", self.config_path)
         self._open(self.config_path)
-        return f"Opened {self.config_path}; save it, then press Check again."
+        return f"Opened {self.config_path}: save it and ApexAPI starts by itself."
 
     def quit(self) -> None:
         self._quitting = True
@@ -250,10 +251,7 @@ class TrayApp:
         return json.dumps(self.describe())
 
     def describe(self) -> dict[str, Any]:
-        shown: dict[str, Any] = {}
-        if self.window is not None and self.page != "none":
-            # Read from the page itself: proves the webview renders what the engine serves.
-            shown = self.window.evaluate_js(_READ_PAGE) or {}
+        shown = self._read_page() if self.page in ("dashboard", "first-run") else {}
         return {
             "heading": shown.get("heading"),
             "lights": shown.get("lights"),
@@ -267,6 +265,23 @@ class TrayApp:
             "tray_icon": self.icon is not None and self.icon.working,
             "pid": os.getpid(),
         }
+
+    def _read_page(self, timeout: float = 3.0) -> dict[str, Any]:
+        """What the window shows, read from the page itself (proves the web view renders what
+        the engine serves); {} while a page is loading: a status answer must never hang."""
+        window = self.window
+        answer: dict[str, Any] = {}
+        if window is None:
+            return {}
+
+        def read() -> None:
+            with contextlib.suppress(Exception):
+                answer.update(window.evaluate_js(_READ_PAGE) or {})
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        return answer if not reader.is_alive() else {}
 
     def run(self, control: ControlServer) -> int:
         """Show everything and block until Quit; 0 when the engine stopped cleanly."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import TYPE_CHECKING, Protocol
@@ -103,8 +104,8 @@ class TrayIcon:
         try:
             self.icon.run(setup=shown)
         except Exception:
-            self._failed = True
             log.exception("the tray icon could not be shown; the window still works")
+            self._failed = True
         finally:
             self._shown.set()
 
@@ -119,28 +120,41 @@ class TrayIcon:
             self._changed.notify()
 
     def _apply_updates(self) -> None:
-        # An update racing the first docking left the icon undocked now and then (X backend).
-        self._shown.wait()
+        # An update racing the first docking left the icon undocked now and then (X backend);
+        # if docking has not happened within seconds (no tray host yet), the first update's
+        # new image makes pystray look for the tray host again.
+        self._shown.wait(3.0)
+        drawn: str | None = None
         while True:
             with self._changed:
                 while self._wanted is None and not self._stopping:
                     self._changed.wait()
                 if self._stopping:
-                    return
+                    break
                 colour, reason = self._wanted  # type: ignore[misc]
                 self._wanted = None
             if self._failed:
                 continue
             try:
-                self.icon.icon = icon_image(colour)
+                if colour != drawn:  # X backend: a new image means docking again; only if needed
+                    self.icon.icon = icon_image(colour)
+                    drawn = colour
                 self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128
                 self.icon.update_menu()
             except Exception:  # a tray backend hiccup must never take the app down
-                self._failed = True
                 log.exception("the tray icon stopped updating; the window still works")
+                self._failed = True
+        with contextlib.suppress(Exception):  # from this thread too: never two at once
+            self.icon.stop()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Remove the icon; never hangs the exit (the threads are daemons)."""
         with self._changed:
             self._stopping = True
             self._changed.notify()
-        self.icon.stop()
+        self._shown.set()  # an icon that never showed must not hold the updater
+        if self._updater.is_alive():
+            self._updater.join(timeout)
+            if self._updater.is_alive():
+                # pystray's X backend sometimes never returns from stop(); exiting removes it.
+                log.info("the tray icon did not go away in %.0f s; quitting anyway", timeout)

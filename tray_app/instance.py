@@ -99,20 +99,25 @@ class ControlServer:
                 connection, _ = self._socket.accept()
             except OSError:
                 return  # closed
-            with connection:
-                connection.settimeout(5)
-                try:
-                    line = connection.makefile("r", encoding="utf-8").readline().strip()
-                    token, _, command = line.partition(" ")
-                    if not secrets.compare_digest(token, self._token):
-                        reply = "error: wrong token"
-                    elif command not in COMMANDS:
-                        reply = f"error: unknown command {command!r}"
-                    else:
-                        reply = self._handler(command)
-                    connection.sendall(reply.encode("utf-8") + b"\n")
-                except Exception:
-                    log.exception("control command failed")
+            # One thread per command: a slow answer (``status`` reads the page) never holds
+            # up the next command, ``quit`` above all.
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(5)
+            try:
+                line = connection.makefile("r", encoding="utf-8").readline().strip()
+                token, _, command = line.partition(" ")
+                if not secrets.compare_digest(token, self._token):
+                    reply = "error: wrong token"
+                elif command not in COMMANDS:
+                    reply = f"error: unknown command {command!r}"
+                else:
+                    reply = self._handler(command)
+                connection.sendall(reply.encode("utf-8") + b"\n")
+            except Exception:
+                log.exception("control command failed")
 
 
 def send_command(folder: Path, command: str, timeout: float = 10.0) -> str:

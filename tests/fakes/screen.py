@@ -14,7 +14,13 @@ from typing import Any
 
 from PIL import Image, ImageGrab
 
-__all__ = ["VirtualScreen", "close_window", "desktop_env", "kill_group", "window_mapped"]
+__all__ = [
+    "VirtualScreen",
+    "close_window",
+    "desktop_env",
+    "kill_group",
+    "window_mapped",
+]
 
 
 class VirtualScreen:

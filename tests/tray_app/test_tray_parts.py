@@ -197,7 +197,7 @@ def test_edit_config_creates_the_template_then_opens_it(tmp_path: Path) -> None:
     opened: list[Path] = []
     config = tmp_path / "ApexAPI" / "apex_config.json"
     app = TrayApp(config, opener=opened.append)
-    assert "save it, then press Check again" in app.edit_config()
+    assert "save it and ApexAPI starts by itself" in app.edit_config()
     assert config.read_text() == config_template()
     config.write_text("{}")
     app.edit_config()
