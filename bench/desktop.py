@@ -16,15 +16,23 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench._harness import publish
 from bench.sync_engine import tracker
 from tests.fakes.apex_seed import seed_apex
 from tests.fakes.apex_sim import create_apex_app
 from tests.fakes.apex_state import ApexState
-from tests.fakes.screen import VirtualScreen, close_window, desktop_env
+from tests.fakes.screen import (
+    VirtualScreen,
+    app_status,
+    close_window,
+    descendants,
+    desktop_env,
+    process_table,
+)
 from tests.fakes.server_thread import ServerThread
-from tray_app.instance import NotRunning, send_command
+from tray_app.instance import send_command
 
 RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "5"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
@@ -41,25 +49,9 @@ webview.start(gui="qt")
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU of ``pid`` and every process below it."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
-    members, pending = {pid}, [pid]
-    while pending:
-        current = pending.pop()
-        for child, parent in parents.items():
-            if parent == current and child not in members:
-                members.add(child)
-                pending.append(child)
-    return sum(ticks.get(member, 0) for member in members) / TICK
+    table = process_table()
+    members = {pid} | descendants(pid, table)
+    return sum(table[m][1] for m in members if m in table) / TICK
 
 
 def idle_cpu_percent(pid: int, seconds: float) -> float:
@@ -98,20 +90,19 @@ def launch_app(
     screen: VirtualScreen, home: Path, config: Path
 ) -> tuple[subprocess.Popen[bytes], float]:
     """Start the tray app; return it and seconds from launch until the dashboard rendered."""
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "app.log").open("wb")  # kept in bench/results/ for a failed launch
     started = time.time()
     process = subprocess.Popen(
         ["dbus-run-session", "--", sys.executable, "-m", "tray_app", "--config", str(config)],
         env=desktop_env(screen, home),
-        stdout=(home.mkdir(parents=True, exist_ok=True), (home / "app.log").open("wb"))[1],
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
 
-    def rendered() -> dict[str, object] | None:
-        try:
-            state = json.loads(send_command(home / "data" / "apexapi", "status", timeout=2))
-        except NotRunning:
-            return None
-        return state if state["heading"] == "ApexAPI" else None
+    def rendered() -> dict[str, Any] | None:
+        state = app_status(home, timeout=2)
+        return state if state and state["heading"] == "ApexAPI" else None
 
     state = wait(rendered)
     return process, float(state["loaded_at"]) - started  # type: ignore[index]

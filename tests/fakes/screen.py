@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -16,9 +17,12 @@ from PIL import Image, ImageGrab
 
 __all__ = [
     "VirtualScreen",
+    "app_status",
     "close_window",
+    "descendants",
     "desktop_env",
     "kill_group",
+    "process_table",
     "window_mapped",
 ]
 
@@ -116,6 +120,45 @@ def _group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def app_status(home: Path, timeout: float = 10.0) -> dict[str, Any] | None:
+    """``apexapi --status`` of the app run with ``desktop_env(screen, home)``; None if none."""
+    from tray_app.instance import NotRunning, send_command
+
+    try:
+        answer: dict[str, Any] = json.loads(
+            send_command(home / "data" / "apexapi", "status", timeout=timeout)
+        )
+    except NotRunning:
+        return None
+    return answer
+
+
+def process_table() -> dict[int, tuple[int, int]]:
+    """Every process: pid -> (parent pid, user + system CPU in clock ticks)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # ended while we looked
+            table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def descendants(pid: int, table: dict[int, tuple[int, int]] | None = None) -> set[int]:
+    """Every process below ``pid`` (a web view's helper processes included)."""
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in (table or process_table()).items():
+        children.setdefault(parent, []).append(child)
+    found, pending = set(), [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
 
 
 def desktop_env(screen: VirtualScreen, home: Path) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -12,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
-from tests.fakes.screen import VirtualScreen, desktop_env, kill_group
+from tests.fakes.screen import VirtualScreen, app_status, desktop_env, kill_group
 from tests.installer.conftest import check_headless_run
 from tests.sync_engine.conftest import RunningApex, write_engine_config
-from tray_app.instance import NotRunning, send_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "dist" / "ApexAPI" / "ApexAPI"
@@ -83,14 +81,10 @@ def test_bundle_window_shows_dashboard_and_quits(
         text=True,
         start_new_session=True,
     )
-    folder = tmp_path / "data" / "apexapi"
 
-    def shown() -> dict[str, object] | None:
-        try:
-            answer: dict[str, object] = json.loads(send_command(folder, "status"))
-        except NotRunning:
-            return None
-        return answer if answer["heading"] == "ApexAPI" else None
+    def shown() -> bool:
+        answer = app_status(tmp_path)
+        return answer is not None and answer["heading"] == "ApexAPI"
 
     try:
         try:

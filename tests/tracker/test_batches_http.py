@@ -9,13 +9,16 @@ from tests.conftest import RunningTracker
 TAG = "1A4060300003BB1000000042"
 
 
+NEW_BATCH = {
+    "strain": "Blue Dream",
+    "flower_grams_in": 250,
+    "preroll_size_g": 0.5,
+    "target_count": 450,
+}
+
+
 def new_batch(tracker: RunningTracker, **fields: object) -> dict:
-    body = {
-        "strain": "Blue Dream",
-        "flower_grams_in": 250,
-        "preroll_size_g": 0.5,
-        "target_count": 450,
-    } | fields
+    body = NEW_BATCH | fields
     response = tracker.client.post("/api/batches", json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -57,12 +60,7 @@ def test_bad_batch_input_names_the_field(
 ) -> None:
     """422 names the field and no batch is created."""
     before = shared_tracker.client.get("/api/batches").json()
-    body = {
-        "strain": "Blue Dream",
-        "flower_grams_in": 250,
-        "preroll_size_g": 0.5,
-        "target_count": 450,
-    } | fields
+    body = NEW_BATCH | fields
     response = shared_tracker.client.post("/api/batches", json=body)
     assert (response.status_code, response.json()["field"]) == (422, field)
     assert shared_tracker.client.get("/api/batches").json() == before

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
 from tests.fakes.screen import (
     VirtualScreen,
+    app_status,
     close_window,
+    descendants,
     desktop_env,
     kill_group,
     window_mapped,
 )
 from tests.sync_engine.conftest import RunningApex, write_engine_config
-from tray_app.instance import NotRunning, send_command
+from tray_app.instance import send_command
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
@@ -44,36 +44,11 @@ def launch(screen: VirtualScreen, home: Path, *args: str) -> subprocess.Popen[st
     )
 
 
-def status(home: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(send_command(home / "data" / "apexapi", "status"))
-    except NotRunning:
-        return None
-
-
 def green_lights(home: Path) -> list[str] | None:
     """The window's green connection lights, read from the page once both are green."""
-    shown = status(home) or {}
+    shown = app_status(home) or {}
     green = [text.split(": ", 1)[1] for text in shown.get("lights") or [] if "green" in text]
     return green if len(green) == 2 else None
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (the webview's helper processes included)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, pending = set(), [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.add(child)
-            pending.append(child)
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -93,7 +68,7 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
     try:
         now = wait_until(
             lambda: (
-                (s := status(tmp_path))
+                (s := app_status(tmp_path))
                 and s["page"] == "dashboard"
                 and s["colour"] == "green"
                 and s
@@ -116,25 +91,25 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         screen.screenshot(ARTIFACTS / "tray_icon_green.png")
 
         assert close_window(screen.display, "ApexAPI")
-        assert status(tmp_path)["window_visible"] is False  # type: ignore[index]
+        assert app_status(tmp_path)["window_visible"] is False  # type: ignore[index]
         assert app.poll() is None  # hidden, not ended
         apex.state.tokens.clear()  # Apex now refuses the token: the icon must turn red
         tracker.client.post(
             "/api/finished-goods/1A40603000123456/apex-decrement",
             json={"sku": "singles_0_5g", "units": 10, "idempotency_key": "hidden-1"},
         ).raise_for_status()
-        red = wait_until(lambda: (s := status(tmp_path)) and s["colour"] == "red" and s)
+        red = wait_until(lambda: (s := app_status(tmp_path)) and s["colour"] == "red" and s)
         assert "Apex Trading" in red["reason"]
         screen.screenshot(ARTIFACTS / "tray_icon_red.png")
         apex.state.tokens.add("sim-token")
         wait_until(lambda: apex.state.quantity(1001) == 990, timeout=30)  # still syncing
-        wait_until(lambda: status(tmp_path)["colour"] == "green", timeout=10)  # type: ignore[index]
+        wait_until(lambda: app_status(tmp_path)["colour"] == "green", timeout=10)  # type: ignore[index]
 
         second = launch(screen, tmp_path, "--config", str(config))  # e.g. the desktop shortcut
         out = second.communicate(timeout=60)[0]
         assert second.returncode == 0, out
         assert "already running; its window was brought forward" in out
-        assert status(tmp_path)["window_visible"] is True  # type: ignore[index]
+        assert app_status(tmp_path)["window_visible"] is True  # type: ignore[index]
         assert wait_until(lambda: window_mapped(screen.display, "ApexAPI"), timeout=10)
 
         helpers = descendants(app.pid)
@@ -168,7 +143,7 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
     app = launch(screen, tmp_path, "--config", str(config))
     try:
         first = wait_until(
-            lambda: (s := status(tmp_path)) and s["page"] == "first-run" and s,
+            lambda: (s := app_status(tmp_path)) and s["page"] == "first-run" and s,
             timeout=60,
             interval=0.2,
         )
@@ -179,7 +154,7 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
 
         config.write_text('{"dashboard_url": "http://127.0.0.1:9", "dashbord_api_key": "x"}')
         typo = wait_until(
-            lambda: (s := status(tmp_path)) and "dashbord_api_key" in s["reason"] and s,
+            lambda: (s := app_status(tmp_path)) and "dashbord_api_key" in s["reason"] and s,
             timeout=30,
             interval=0.2,
         )
@@ -189,7 +164,7 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
         write_engine_config(tmp_path, tracker, apex)
         started = wait_until(
             lambda: (
-                (s := status(tmp_path))
+                (s := app_status(tmp_path))
                 and s["page"] == "dashboard"
                 and s["heading"] == "ApexAPI"
                 and s
@@ -232,7 +207,7 @@ def test_without_a_web_view_it_keeps_syncing_and_uses_the_browser(
     )
     try:
         now = wait_until(
-            lambda: (s := status(tmp_path)) and s["page"] == "browser" and s, timeout=60
+            lambda: (s := app_status(tmp_path)) and s["page"] == "browser" and s, timeout=60
         )
         assert now["engine_running"] and now["window_visible"] is False
         wait_until(lambda: apex.state.quantity(1001) == 1000, timeout=20)
