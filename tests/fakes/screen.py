@@ -8,7 +8,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from PIL import Image, ImageGrab
 
 __all__ = [
+    "DesktopRun",
     "VirtualScreen",
     "app_status",
     "close_window",
@@ -105,6 +108,90 @@ class VirtualScreen:
         return image
 
 
+class DesktopRun:
+    """One run of the desktop app in its own session bus and process group.
+
+    Its output goes to a file, never to a pipe nobody reads (a full pipe would block the app
+    mid-start); a test that fails while it runs gets that output and the app's log in its
+    message, and the whole process group ended."""
+
+    def __init__(
+        self,
+        screen: VirtualScreen,
+        home: Path,
+        command: Sequence[str] = (sys.executable, "-m", "tray_app"),
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        self.output_path = home / f"app-output-{time.monotonic_ns()}.txt"
+        with self.output_path.open("wb") as output:
+            self.process = subprocess.Popen(
+                ["dbus-run-session", "--", *command, *args],
+                env=desktop_env(screen, home) | (env or {}),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: kill_group ends all of it
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.output_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait(self, timeout: float = 30.0) -> tuple[int, str]:
+        """Its exit code and everything it printed, once it has exited."""
+        return self.process.wait(timeout), self.output()
+
+    def report(self) -> str:
+        """What it printed and the tail of its log: the message a failed test needs."""
+        log = self.home / "logs" / "apexapi.log"
+        tail = log.read_text(errors="replace")[-6000:] if log.exists() else "(no log file)"
+        return (
+            f"--- app output ---\n{self.output()[-6000:]}\n--- apexapi.log (end) ---\n{tail}\n"
+            f"--- its Python threads ---\n{self.thread_dump()}"
+        )
+
+    def thread_dump(self) -> str:
+        """Every thread's stack in the app's Python process (py-spy), to see where it hangs."""
+        spy = Path(sys.executable).with_name("py-spy")
+        table = process_table()
+        pythons = [
+            pid
+            for pid in descendants(self.pid, table)
+            if _program(pid).startswith(("python", "apexapi"))
+        ]
+        if not spy.exists() or not pythons:
+            return "(py-spy or the process is missing)"
+        dumps = []
+        for pid in pythons:
+            done = subprocess.run(
+                [str(spy), "dump", "--native", "--pid", str(pid)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            dumps.append(done.stdout + done.stderr)
+        return "\n".join(dumps)
+
+    @classmethod
+    @contextlib.contextmanager
+    def started(cls, *args: Any, **kwargs: Any) -> Iterator[DesktopRun]:
+        run = cls(*args, **kwargs)
+        try:
+            yield run
+        except Exception as exc:
+            report = run.report()  # before ending it: the thread dump needs it alive
+            kill_group(run.process)
+            raise AssertionError(f"{exc}\n{report}") from exc
+        finally:
+            if run.process.poll() is None:  # the test ended without quitting it
+                kill_group(run.process)
+
+
 def kill_group(process: subprocess.Popen[Any]) -> None:
     """End a desktop run started with ``start_new_session=True`` and everything it started
     (dbus-run-session's child, the web engine's helpers), so no pipe is left held open."""
@@ -159,6 +246,14 @@ def descendants(pid: int, table: dict[int, tuple[int, int]] | None = None) -> se
             found.add(child)
             pending.append(child)
     return found
+
+
+def _program(pid: int) -> str:
+    """The file name of the program ``pid`` runs ("" if it has ended)."""
+    try:
+        return Path(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()).name
+    except OSError:
+        return ""
 
 
 def desktop_env(screen: VirtualScreen, home: Path) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunningTracker, wait_until
-from tests.fakes.screen import VirtualScreen, app_status, desktop_env, kill_group
+from tests.fakes.screen import DesktopRun, VirtualScreen, app_status, desktop_env
 from tests.installer.conftest import check_headless_run
 from tests.sync_engine.conftest import RunningApex, write_engine_config
 
@@ -73,25 +73,14 @@ def test_bundle_window_shows_dashboard_and_quits(
 ) -> None:
     """The bundled tray app opens its Qt window on the dashboard and quits with exit 0."""
     config = write_engine_config(tmp_path, tracker, apex)
-    process = subprocess.Popen(
-        ["dbus-run-session", "--", str(bundle), "--config", str(config)],
-        env=desktop_env(screen, tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
 
     def shown() -> bool:
         answer = app_status(tmp_path)
         return answer is not None and answer["heading"] == "ApexAPI"
 
-    try:
-        try:
-            wait_until(shown, timeout=60, interval=0.2)
-        except AssertionError:
-            kill_group(process)
-            raise AssertionError(f"no dashboard; it said:\n{process.communicate()[0]}") from None
+    args = ("--config", str(config))
+    with DesktopRun.started(screen, tmp_path, command=(str(bundle),), args=args) as app:
+        wait_until(shown, timeout=60, interval=0.2)
         quit_ = subprocess.run(
             [str(bundle), "--quit"],
             env=desktop_env(screen, tmp_path),
@@ -100,10 +89,8 @@ def test_bundle_window_shows_dashboard_and_quits(
             timeout=30,
         )
         assert quit_.stdout.strip() == "ok: quitting"
-        out = process.communicate(timeout=30)[0]
-    finally:
-        kill_group(process)
-    assert process.returncode == 0, out
+        code, out = app.wait(30)
+        assert code == 0, out
 
 
 def test_bundle_does_not_carry_the_tracker_or_test_tools(bundle: Path) -> None:

@@ -13,12 +13,12 @@ import pytest
 
 from tests.conftest import RunningTracker, wait_until
 from tests.fakes.screen import (
+    DesktopRun,
     VirtualScreen,
     app_status,
     close_window,
     descendants,
     desktop_env,
-    kill_group,
     window_mapped,
 )
 from tests.sync_engine.conftest import RunningApex, write_engine_config
@@ -31,17 +31,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 def screen() -> Iterator[VirtualScreen]:
     with VirtualScreen() as running:
         yield running
-
-
-def launch(screen: VirtualScreen, home: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        ["dbus-run-session", "--", sys.executable, "-m", "tray_app", *args],
-        env=desktop_env(screen, home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: kill_group ends all of it
-    )
 
 
 def green_lights(home: Path) -> list[str] | None:
@@ -64,8 +53,7 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
     """Dashboard in the window; closing hides; a 2nd launch shows it; Quit: exit 0, no leftover."""
     tracker.create("1A40603000123456", strain="Wedding Cake", grams=500)
     config = write_engine_config(tmp_path, tracker, apex)
-    app = launch(screen, tmp_path, "--config", str(config))
-    try:
+    with DesktopRun.started(screen, tmp_path, args=("--config", str(config))) as app:
         now = wait_until(
             lambda: (
                 (s := app_status(tmp_path))
@@ -92,7 +80,7 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
 
         assert close_window(screen.display, "ApexAPI")
         assert app_status(tmp_path)["window_visible"] is False  # type: ignore[index]
-        assert app.poll() is None  # hidden, not ended
+        assert app.process.poll() is None  # hidden, not ended
         apex.state.tokens.clear()  # Apex now refuses the token: the icon must turn red
         tracker.client.post(
             "/api/finished-goods/1A40603000123456/apex-decrement",
@@ -105,9 +93,9 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         wait_until(lambda: apex.state.quantity(1001) == 990, timeout=30)  # still syncing
         wait_until(lambda: app_status(tmp_path)["colour"] == "green", timeout=10)  # type: ignore[index]
 
-        second = launch(screen, tmp_path, "--config", str(config))  # e.g. the desktop shortcut
-        out = second.communicate(timeout=60)[0]
-        assert second.returncode == 0, out
+        second = DesktopRun(screen, tmp_path, args=("--config", str(config)))  # the shortcut
+        code, out = second.wait(60)
+        assert code == 0, out
         assert "already running; its window was brought forward" in out
         assert app_status(tmp_path)["window_visible"] is True  # type: ignore[index]
         assert wait_until(lambda: window_mapped(screen.display, "ApexAPI"), timeout=10)
@@ -122,11 +110,8 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
             timeout=30,
         )
         assert quit_.stdout.strip() == "ok: quitting", quit_.stderr
-        out = app.communicate(timeout=30)[0]
-    finally:
-        if app.poll() is None:  # a failure: end it all (a normal exit is checked below)
-            kill_group(app)
-    assert app.returncode == 0, out
+        code, out = app.wait(30)
+        assert code == 0, out
     wait_until(lambda: not any(alive(pid) for pid in helpers), timeout=10)
     lease = tracker.client.post("/api/sync/lease", json={"holder": "someone-else"})
     assert lease.status_code == 200  # released on the way out
@@ -140,8 +125,7 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
 ) -> None:
     """No config, then a typo: a red set-up page naming each problem; a good config starts it."""
     config = tmp_path / "apex_config.json"
-    app = launch(screen, tmp_path, "--config", str(config))
-    try:
+    with DesktopRun.started(screen, tmp_path, args=("--config", str(config))) as app:
         first = wait_until(
             lambda: (s := app_status(tmp_path)) and s["page"] == "first-run" and s,
             timeout=60,
@@ -174,11 +158,8 @@ def test_missing_config_opens_set_up_page_and_starts_once_saved(
         )
         assert started["engine_running"]
         send_command(tmp_path / "data" / "apexapi", "quit")
-        out = app.communicate(timeout=30)[0]
-    finally:
-        if app.poll() is None:  # a failure: end it all (a normal exit is checked below)
-            kill_group(app)
-    assert app.returncode == 0, out
+        code, out = app.wait(30)
+        assert code == 0, out
     assert os.path.exists(tmp_path / "logs" / "apexapi.log")
 
 
@@ -197,15 +178,10 @@ def test_without_a_web_view_it_keeps_syncing_and_uses_the_browser(
     browser = tmp_path / "browser.sh"
     browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
     browser.chmod(0o755)
-    app = subprocess.Popen(
-        ["dbus-run-session", "--", sys.executable, "-m", "tray_app", "--config", str(config)],
-        env=desktop_env(screen, tmp_path) | {"PYTHONPATH": str(hidden), "BROWSER": str(browser)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    without_qt = {"PYTHONPATH": str(hidden), "BROWSER": str(browser)}
+    with DesktopRun.started(
+        screen, tmp_path, args=("--config", str(config)), env=without_qt
+    ) as app:
         now = wait_until(
             lambda: (s := app_status(tmp_path)) and s["page"] == "browser" and s, timeout=60
         )
@@ -214,9 +190,6 @@ def test_without_a_web_view_it_keeps_syncing_and_uses_the_browser(
         link = wait_until(lambda: opened.exists() and opened.read_text().strip(), timeout=10)
         assert link.startswith("http://127.0.0.1:") and "?key=" in link
         send_command(tmp_path / "data" / "apexapi", "quit")
-        out = app.communicate(timeout=30)[0]
-    finally:
-        if app.poll() is None:
-            kill_group(app)
-    assert app.returncode == 0, out
+        code, out = app.wait(30)
+        assert code == 0, out
     assert "the dashboard window cannot open" in out
