@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image, ImageDraw
 
+from tray_app.x_tray import make_x_backend_safe
+
 if TYPE_CHECKING:
     import pystray
 
@@ -47,29 +49,6 @@ class MenuActions(Protocol):
     def paused(self) -> bool: ...
 
 
-def _dock_without_server_grab(icon: pystray.Icon) -> None:
-    """On X, find the tray host without pystray's server grab, which froze the whole app.
-
-    pystray's X backend grabs the X server around its "who is the tray host" query, and needs
-    the GIL to ungrab. PyQt holds the GIL while Qt waits for an X reply (creating or showing
-    the window), and the grabbed server never replies to Qt: a deadlock, about one start-up in
-    ten while the window opened as the icon changed colour. Without the grab, a tray host
-    replaced in the same instant only costs one failed docking; the next update docks again.
-    Other backends (Windows: win32) have no grab and are left as they are."""
-    if type(icon).__module__ != "pystray._xorg":
-        return
-    import Xlib.X
-
-    def systray_manager() -> object:
-        display = icon._display
-        owner = display.get_selection_owner(icon._net_system_tray_sx)
-        if owner == Xlib.X.NONE:
-            return None
-        return display.create_resource_object("window", owner.id)
-
-    icon._get_systray_manager = systray_manager
-
-
 class TrayIcon:
     def __init__(self, actions: MenuActions) -> None:
         import pystray  # only the GUI needs it: --headless runs without it
@@ -99,7 +78,7 @@ class TrayIcon:
         self.icon: pystray.Icon = pystray.Icon(
             "ApexAPI", icon_image("amber"), "ApexAPI: starting", menu
         )
-        _dock_without_server_grab(self.icon)
+        make_x_backend_safe(self.icon)  # Linux: see tray_app/x_tray.py
         self.colour = "amber"
         self._failed = False
         self._stopping = False

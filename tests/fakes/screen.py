@@ -101,6 +101,20 @@ class VirtualScreen:
             except subprocess.TimeoutExpired:
                 process.kill()
 
+    def tray_pixels(self, colour: str, path: Path) -> int:
+        """Pixels of a state's icon colour in the tray (trayer: the top-right corner); the
+        screen is saved to ``path``."""
+        from tray_app.icon import COLOURS
+
+        image = self.screenshot(path).convert("RGB")
+        corner = image.crop((image.width - 160, 0, image.width, 30))
+        wanted = COLOURS[colour]
+        return sum(
+            count
+            for count, rgb in corner.getcolors(1 << 16) or []
+            if all(abs(a - b) <= 12 for a, b in zip(rgb, wanted, strict=True))
+        )
+
     def screenshot(self, path: Path) -> Image.Image:
         image = ImageGrab.grab(xdisplay=self.display)
         path.parent.mkdir(parents=True, exist_ok=True)

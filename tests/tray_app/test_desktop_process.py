@@ -33,6 +33,11 @@ def screen() -> Iterator[VirtualScreen]:
         yield running
 
 
+def tray_shows(screen: VirtualScreen, colour: str) -> bool:
+    """The tray icon is docked and drawn in ``colour`` (screen kept as an artifact)."""
+    return screen.tray_pixels(colour, ARTIFACTS / f"tray_icon_{colour}.png") > 20
+
+
 def green_lights(home: Path) -> list[str] | None:
     """The window's green connection lights, read from the page once both are green."""
     shown = app_status(home) or {}
@@ -72,11 +77,7 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         image = screen.screenshot(ARTIFACTS / "tray_dashboard.png")
         assert len(image.convert("RGB").getcolors(1 << 20) or []) > 50  # drawn, not blank
 
-        # The tray icon's colour follows the app's state (asserted above and below through
-        # --status; the image itself in test_tray_parts). Its docking in a bare Xvfb is up to
-        # pystray's X backend and not reliable enough to assert on, so the screen is kept as
-        # an artifact only.
-        screen.screenshot(ARTIFACTS / "tray_icon_green.png")
+        wait_until(lambda: tray_shows(screen, "green"), timeout=10)  # docked, green
 
         assert close_window(screen.display, "ApexAPI")
         assert app_status(tmp_path)["window_visible"] is False  # type: ignore[index]
@@ -88,10 +89,11 @@ def test_tray_app_shows_dashboard_stays_single_and_quits_cleanly(
         ).raise_for_status()
         red = wait_until(lambda: (s := app_status(tmp_path)) and s["colour"] == "red" and s)
         assert "Apex Trading" in red["reason"]
-        screen.screenshot(ARTIFACTS / "tray_icon_red.png")
+        wait_until(lambda: tray_shows(screen, "red"), timeout=10)  # the tray turned red
         apex.state.tokens.add("sim-token")
         wait_until(lambda: apex.state.quantity(1001) == 990, timeout=30)  # still syncing
         wait_until(lambda: app_status(tmp_path)["colour"] == "green", timeout=10)  # type: ignore[index]
+        wait_until(lambda: tray_shows(screen, "green"), timeout=10)
 
         second = DesktopRun(screen, tmp_path, args=("--config", str(config)))  # the shortcut
         code, out = second.wait(60)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_until
 from tests.fakes.screen import VirtualScreen, desktop_env
 
 HELPER = Path(__file__).with_name("x_round_trips.py")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +29,28 @@ def test_icon_updates_never_freeze_a_window_waiting_on_x(
     """pystray's X backend grabbed the X server while docking; PyQt, holding the GIL, waited
     for an X reply that never came, and the whole app froze at start-up about 1 time in 10.
     Here the icon changes colour hundreds of times while the main thread makes X round trips
-    holding the GIL: it must finish, and the icon must still be docked in the tray."""
-    done = subprocess.run(
+    holding the GIL: it must finish, the icon must still be docked, and the last colour must
+    show in the tray."""
+    helper = subprocess.Popen(
         [sys.executable, str(HELPER), "3"],
         env=desktop_env(screen, tmp_path) | {"PYTHONPATH": str(Path.cwd())},
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=30,  # a deadlock fails here
     )
-    assert done.returncode == 0, done.stderr
-    docked, round_trips = done.stdout.split()[1], int(done.stdout.split()[3])
-    assert docked == "True", done.stdout
-    assert round_trips > 100
+    try:
+        assert helper.stdout is not None and helper.stdin is not None
+        ready = threading.Timer(30, helper.kill)  # a deadlock never prints: fail, not hang
+        ready.start()
+        said = helper.stdout.readline().split()
+        ready.cancel()
+        assert said[:1] == ["docked"], helper.communicate(timeout=10)[1]
+        assert said[1] == "True" and int(said[3]) > 100, said
+        # The last colour reached the tray: the icon still follows the state.
+        wait_until(lambda: screen.tray_pixels("red", ARTIFACTS / "x_tray_red.png") > 20)
+        _, errors = helper.communicate("\n", timeout=30)
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+    assert helper.returncode == 0, errors

@@ -1,6 +1,7 @@
 """Run by test_tray_icon_on_x: the tray icon changes colour while this (main) thread makes X
-round trips holding the GIL, as PyQt does while it creates or shows the window. Prints
-``docked <bool> round-trips <n>`` once done; a deadlock never prints."""
+round trips holding the GIL, as PyQt does while it creates or shows the window. Then it turns
+the icon red, prints ``docked <bool> round-trips <n>`` and waits for a line on stdin (the test
+looks at the tray meanwhile) before removing the icon. A deadlock never prints."""
 
 from __future__ import annotations
 
@@ -42,10 +43,12 @@ def main(seconds: float) -> None:
         x11.XSync(display, 0)
         round_trips += 1
     done.set()
-    time.sleep(0.5)  # the last update lands
+    time.sleep(0.2)
+    icon.show_state("red", "done")
     window = icon.icon._window  # type: ignore[attr-defined]
     docked = window.query_tree().parent != icon.icon._display.screen().root  # type: ignore[attr-defined]
     print(f"docked {docked} round-trips {round_trips}", flush=True)
+    sys.stdin.readline()
     icon.stop()
 
 
