@@ -10,6 +10,8 @@ Two freezes were found under load (decisions.md, "Tray app and builds"):
   a thread waiting for a reply forever when another thread's flush returns early; the icon
   then never changed again. Other threads now send on a connection of their own, one at a
   time, and wait at most ``DISPATCH_SECONDS`` for the event thread to answer.
+- Every image change sent the tray host a new dock request; the icon now docks once per
+  tray host.
 
 Windows (win32 backend) has neither problem and is left alone.
 """
@@ -32,6 +34,7 @@ def make_x_backend_safe(icon: Any) -> None:
     if type(icon).__module__ != "pystray._xorg":
         return
     icon._get_systray_manager = lambda: _systray_manager(icon)
+    icon._assert_docked = lambda: _assert_docked(icon)
     sender = _Sender(icon)
     for name in DISPATCHED:
         setattr(icon, name, sender.dispatcher(name, getattr(icon, name)))
@@ -47,6 +50,17 @@ def _systray_manager(icon: Any) -> Any:
     if owner == Xlib.X.NONE:
         return None
     return display.create_resource_object("window", owner.id)
+
+
+def _assert_docked(icon: Any) -> None:
+    """Dock unless already docked in the current tray host. pystray sent a new dock request
+    with every image change; hundreds of them made trayer lay the icon out off its edge."""
+    docked_in = icon._systray_manager
+    owner = _systray_manager(icon)
+    if owner is None or docked_in is None or docked_in.id != owner.id:
+        icon._dock_window()
+    if not icon._systray_manager:
+        raise AssertionError("no system tray to dock in")  # what pystray's callers expect
 
 
 class _Sender:

@@ -54,3 +54,34 @@ def test_icon_updates_never_freeze_a_window_waiting_on_x(
         if helper.poll() is None:
             helper.kill()
     assert helper.returncode == 0, errors
+
+
+NO_EVENT_THREAD = """
+import time
+import tray_app.x_tray as x_tray
+from tray_app.icon import TrayIcon
+x_tray.DISPATCH_SECONDS = 0.5
+icon = TrayIcon(object())  # never started: no X event thread will answer
+started = time.monotonic()
+try:
+    icon.icon.visible = True  # what the icon's start-up does first
+except TimeoutError as exc:
+    print(f"{time.monotonic() - started:.1f} {exc}")
+"""
+
+
+def test_an_icon_whose_x_thread_never_answers_fails_in_time(
+    screen: VirtualScreen, tmp_path: Path
+) -> None:
+    """An icon change the X event thread never answers ends in an error after the time limit
+    (the app logs it; the window's lights stay the truth) instead of waiting forever."""
+    done = subprocess.run(
+        [sys.executable, "-c", NO_EVENT_THREAD],
+        env=desktop_env(screen, tmp_path) | {"PYTHONPATH": str(Path.cwd())},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    seconds, message = done.stdout.split(" ", 1)
+    assert 0.4 <= float(seconds) < 5, done.stdout
+    assert "did not answer _PYSTRAY__UPDATE_ICON within" in message, done.stderr
