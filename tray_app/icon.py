@@ -139,7 +139,7 @@ class TrayIcon:
             if self._failed:
                 continue
             try:
-                if colour != drawn:  # X backend: a new image means docking again; only if needed
+                if colour != drawn:  # redraw only on a real change
                     self.icon.icon = icon_image(colour)
                     drawn = colour
                 self.icon.title = f"ApexAPI: {reason}"[:127]  # Windows caps tooltips at 128
