@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from tracker_service.lib.errors import TrackerError
 
@@ -78,13 +79,16 @@ def _serve(db: Path, host: str, port: int, log_level: str) -> int:
     import uvicorn
 
     from tracker_service.app import TrackerSettings, create_app
+    from tracker_service.services import Services
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    app = create_app(TrackerSettings(db_path=db))
+    services = Services.open(db)
+    app = create_app(TrackerSettings(db_path=db), services=services)
     print(f"PreRollTracker serving {db} on http://{host}:{port}/", flush=True)
     # One process: the change feed's wake-ups and the /apex-calculate cache live in memory.
-    # Long-polls would hold a restart for up to 30 s; 5 s is plenty for real requests.
-    uvicorn.run(
+    # On Ctrl-C / SIGTERM waiting long-polls answer at once (an empty feed), so a restart
+    # takes no longer than the requests in flight; 5 s is the limit for those.
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -92,6 +96,13 @@ def _serve(db: Path, host: str, port: int, log_level: str) -> int:
         access_log=False,
         timeout_graceful_shutdown=5,
     )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            services.signal.close()
+
+    Server(config).run()
     return 0
 
 

@@ -24,7 +24,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(db: Path, port: int, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -39,7 +39,7 @@ def _start(db: Path, port: int) -> subprocess.Popen[bytes]:
             "warning",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -135,3 +135,47 @@ def test_sigkill_during_writes_loses_no_acknowledged_change(tmp_path: Path) -> N
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(tmp_path: Path) -> None:
+    """SIGTERM (a restart) while ApexAPI waits on the change feed: the wait ends with an empty
+    feed and the server stops cleanly; it used to hold the restart 5 s, cut the request and
+    log an ERROR with a traceback."""
+    db = tmp_path / "tracker.db"
+    key = _api_key(db)
+    port = _free_port()
+    server = _start(db, port, stderr=subprocess.PIPE)
+    base, headers = f"http://127.0.0.1:{port}", {"X-API-Key": key}
+    httpx.post(
+        f"{base}/api/finished-goods",
+        headers=headers,
+        json={"metrc_number": TAG, "strain": "Gelato", "initial_grams": 100},
+    ).raise_for_status()
+    cursor = httpx.get(f"{base}/api/changes", params={"since": 0}, headers=headers).json()["cursor"]
+    answers: list[httpx.Response | Exception] = []
+
+    def long_poll() -> None:
+        try:
+            answers.append(
+                httpx.get(
+                    f"{base}/api/changes",
+                    params={"since": cursor, "wait": 30},
+                    headers=headers,
+                    timeout=40,
+                )
+            )
+        except httpx.HTTPError as exc:
+            answers.append(exc)
+
+    waiting = threading.Thread(target=long_poll)
+    waiting.start()
+    time.sleep(1.0)  # the request is in the server, waiting for a change
+    server.send_signal(signal.SIGTERM)
+    _, errors = server.communicate(timeout=20)
+    waiting.join(10)
+    assert server.returncode == -signal.SIGTERM  # uvicorn re-raises the signal once stopped
+    answer = answers[0]
+    assert isinstance(answer, httpx.Response), answer
+    assert answer.status_code == 200
+    assert answer.json() == {"cursor": cursor, "changes": []}
+    assert b"ERROR" not in errors and b"Traceback" not in errors, errors.decode()

@@ -39,6 +39,8 @@ class ChangeSignal:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._lock = threading.Lock()
+        #: Set when the server is stopping: waiting long-polls answer at once.
+        self.closing = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._lock:
@@ -50,6 +52,11 @@ class ChangeSignal:
             loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake)
+
+    def close(self) -> None:
+        """The server is stopping: wake every waiter, and let none wait from now on."""
+        self.closing = True
+        self.notify()
 
     def _wake(self) -> None:
         if self._event is not None:

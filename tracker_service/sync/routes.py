@@ -50,7 +50,7 @@ async def changes(
                 seen.setdefault((row["metrc_number"], row["kind"]), Change(*row[1:3]))
             return ChangeFeed(cursor=rows[-1]["seq"], changes=list(seen.values()))
         remaining = deadline - loop.time()
-        if remaining <= 0:
+        if remaining <= 0 or services.signal.closing:  # closing: a restart must not wait
             return ChangeFeed(cursor=since, changes=[])
         await services.signal.wait(event, min(remaining, _RECHECK_SECONDS))
 
