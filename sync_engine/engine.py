@@ -155,6 +155,7 @@ class SyncEngine:
             self._tracker_failures += 1
             self.status.tracker.failing(str(exc))
             log.warning("tracker: %s", exc)
+            await self._check_apex()  # the Apex light must not wait for the tracker to return
             return backoff_delay(self._tracker_failures, TRACKER_BACKOFF_CAP)
         self._tracker_failures = 0
         self.status.tracker.ok()
@@ -302,6 +303,11 @@ class SyncEngine:
             self.status.tracker.ok()
         except TrackerError as exc:
             self.status.tracker.failing(str(exc))
+        await self._check_apex()
+
+    async def _check_apex(self) -> None:
+        """Ask Apex whether the token works, at most once per mapping lifetime, when nothing
+        else talks to it (sync disabled, or the tracker unreachable)."""
         now = time.monotonic()
         if (
             self._apex_checked is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import RunningTracker, wait_until
 from tests.sync_engine.conftest import EngineThread, RunningApex, engine_config
 
@@ -98,20 +100,24 @@ def test_tracker_outage_and_500_change_no_batch(
         wait_until(lambda: status().state == "connected", timeout=15)
 
 
+@pytest.mark.parametrize(("token", "apex_light"), [("sim-token", "connected"), ("bad", "failing")])
 def test_tracker_down_entirely_changes_no_batch(
-    tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+    tracker: RunningTracker, apex: RunningApex, tmp_path: Path, token: str, apex_light: str
 ) -> None:
-    """An engine that cannot reach the tracker at all never pushes (not even zeros)."""
+    """An engine that cannot reach the tracker at all never pushes (not even zeros); the Apex
+    light still tells whether Apex takes the token (it used to wait for the tracker)."""
     config = engine_config(tracker, apex)
     config = type(config)(
         **{
             **{f: getattr(config, f) for f in config.__struct_fields__},
             "dashboard_url": "http://127.0.0.1:9",
+            "api_token": token,
         }
     )
     with EngineThread(config, tmp_path / "state.json") as running:
         wait_until(lambda: running.engine.status.tracker.state == "failing")
         assert "Cannot connect to PreRollTracker" in running.engine.status.tracker.reason
+        wait_until(lambda: running.engine.status.apex.state == apex_light)
         time.sleep(1.0)
     assert patches(apex) == []
 
