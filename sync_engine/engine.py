@@ -80,6 +80,7 @@ class SyncEngine:
         self._tracker_failures = 0
         self._apex_failures = 0
         self._apex_checked: float | None = None
+        self._apex_check: asyncio.Task[None] | None = None
         self.cycles = 0
 
     # -- commands (dashboard, tray menu) ---------------------------------------------------
@@ -124,6 +125,8 @@ class SyncEngine:
             )
             tasks.append(asyncio.create_task(self._sheets_loop(stop), name="packing-list"))
         await stop.wait()
+        if self._apex_check is not None:
+            tasks.append(self._apex_check)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -155,7 +158,10 @@ class SyncEngine:
             self._tracker_failures += 1
             self.status.tracker.failing(str(exc))
             log.warning("tracker: %s", exc)
-            await self._check_apex()  # the Apex light must not wait for the tracker to return
+            # The Apex light must not wait for the tracker to return, nor the tracker's next
+            # try for a slow Apex: the check runs beside the cycle.
+            if self._apex_check is None or self._apex_check.done():
+                self._apex_check = asyncio.create_task(self._check_apex(), name="apex-check")
             return backoff_delay(self._tracker_failures, TRACKER_BACKOFF_CAP)
         self._tracker_failures = 0
         self.status.tracker.ok()
