@@ -79,7 +79,10 @@ def running_tracker(folder: Path) -> Iterator[RunningTracker]:
         ServerThread(app) as base_url,
         httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as client,
     ):
-        yield RunningTracker(base_url, key, db_path, services, client)
+        try:
+            yield RunningTracker(base_url, key, db_path, services, client)
+        finally:
+            services.signal.close()  # as `preroll-tracker serve` does when stopped
 
 
 @pytest.fixture
