@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -17,6 +17,9 @@ from tests.fakes.server_thread import ServerThread
 from tracker_service.app import TrackerSettings, create_app
 from tracker_service.auth.api_keys import ApiKeyStore
 from tracker_service.services import Services
+
+if TYPE_CHECKING:
+    from tests.fakes.screen import VirtualScreen
 
 
 @dataclass
@@ -50,6 +53,19 @@ class RunningTracker:
         )
         assert response.status_code == 201, response.text
         return response.json()
+
+
+#: Screenshots the browser and desktop tests keep (CI uploads them).
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def screen() -> Iterator[VirtualScreen]:
+    """A virtual X screen with a tray host, one per test module (tests/fakes/screen.py)."""
+    from tests.fakes.screen import VirtualScreen
+
+    with VirtualScreen() as running:
+        yield running
 
 
 # Timing is not what these properties test: a busy CI machine must not fail them on a deadline.

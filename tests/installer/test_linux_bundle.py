@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,12 +29,6 @@ def bundle() -> Path:
     if not PROGRAM.exists() or PROGRAM.stat().st_mtime < newest_source():
         subprocess.run(["make", "bundle"], cwd=ROOT, check=True, capture_output=True, timeout=900)
     return PROGRAM
-
-
-@pytest.fixture(scope="module")
-def screen() -> Iterator[VirtualScreen]:
-    with VirtualScreen() as running:
-        yield running
 
 
 def test_bundle_headless_serves_dashboard_and_pushes(

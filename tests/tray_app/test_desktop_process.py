@@ -6,12 +6,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import RunningTracker, wait_until
+from tests.conftest import ARTIFACTS, RunningTracker, wait_until
 from tests.fakes.screen import (
     DesktopRun,
     VirtualScreen,
@@ -23,14 +20,6 @@ from tests.fakes.screen import (
 )
 from tests.sync_engine.conftest import RunningApex, write_engine_config
 from tray_app.instance import send_command
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def screen() -> Iterator[VirtualScreen]:
-    with VirtualScreen() as running:
-        yield running
 
 
 def tray_shows(screen: VirtualScreen, colour: str) -> bool:

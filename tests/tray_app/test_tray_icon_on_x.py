@@ -5,22 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import wait_until
+from tests.conftest import ARTIFACTS, wait_until
 from tests.fakes.screen import VirtualScreen, desktop_env
 
 HELPER = Path(__file__).with_name("x_round_trips.py")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def screen() -> Iterator[VirtualScreen]:
-    with VirtualScreen() as running:
-        yield running
 
 
 def test_icon_updates_never_freeze_a_window_waiting_on_x(
@@ -33,7 +23,7 @@ def test_icon_updates_never_freeze_a_window_waiting_on_x(
     show in the tray."""
     helper = subprocess.Popen(
         [sys.executable, str(HELPER), "3"],
-        env=desktop_env(screen, tmp_path) | {"PYTHONPATH": str(Path.cwd())},
+        env=desktop_env(screen, tmp_path),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -77,7 +67,7 @@ def test_an_icon_whose_x_thread_never_answers_fails_in_time(
     (the app logs it; the window's lights stay the truth) instead of waiting forever."""
     done = subprocess.run(
         [sys.executable, "-c", NO_EVENT_THREAD],
-        env=desktop_env(screen, tmp_path) | {"PYTHONPATH": str(Path.cwd())},
+        env=desktop_env(screen, tmp_path),
         capture_output=True,
         text=True,
         timeout=30,
