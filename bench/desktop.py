@@ -24,6 +24,7 @@ from tests.fakes.apex_seed import seed_apex
 from tests.fakes.apex_sim import create_apex_app
 from tests.fakes.apex_state import ApexState
 from tests.fakes.screen import (
+    DesktopRun,
     VirtualScreen,
     app_status,
     close_window,
@@ -81,36 +82,28 @@ def wait(predicate: Callable[[], object], timeout: float = 60) -> object:
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         if time.monotonic() > deadline:
-            raise RuntimeError("timed out; see app.log in the run's folder")
+            raise RuntimeError("timed out; see app-output-*.txt in the run's folder")
         time.sleep(0.02)
     return value
 
 
-def launch_app(
-    screen: VirtualScreen, home: Path, config: Path
-) -> tuple[subprocess.Popen[bytes], float]:
-    """Start the tray app; return it and seconds from launch until the dashboard rendered."""
-    home.mkdir(parents=True, exist_ok=True)
-    log = (home / "app.log").open("wb")  # kept in bench/results/ for a failed launch
+def launch_app(screen: VirtualScreen, home: Path, config: Path) -> tuple[DesktopRun, float]:
+    """Start the tray app; return it and seconds from launch until the dashboard rendered.
+    Its output stays in ``home`` (bench/results/) for a failed launch."""
     started = time.time()
-    process = subprocess.Popen(
-        ["dbus-run-session", "--", sys.executable, "-m", "tray_app", "--config", str(config)],
-        env=desktop_env(screen, home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    app = DesktopRun(screen, home, args=("--config", str(config)))
 
     def rendered() -> dict[str, Any] | None:
         state = app_status(home, timeout=2)
         return state if state and state["heading"] == "ApexAPI" else None
 
     state = wait(rendered)
-    return process, float(state["loaded_at"]) - started  # type: ignore[index]
+    return app, float(state["loaded_at"]) - started  # type: ignore[index]
 
 
-def quit_app(screen: VirtualScreen, home: Path, process: subprocess.Popen[bytes]) -> None:
+def quit_app(home: Path, app: DesktopRun) -> None:
     send_command(home / "data" / "apexapi", "quit")
-    process.wait(30)
+    app.wait(30)
 
 
 def launch_bare(screen: VirtualScreen, home: Path) -> tuple[subprocess.Popen[str], float]:
@@ -132,7 +125,7 @@ def stop_bare(process: subprocess.Popen[str]) -> None:
 
 
 def main() -> None:
-    tmp = Path(__file__).parent / "results" / "desktop-run"  # kept: each launch's app.log
+    tmp = Path(__file__).parent / "results" / "desktop-run"  # kept: each launch's output
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     with (
@@ -146,20 +139,20 @@ def main() -> None:
         config = write_config(tmp, url, key, f"{apex_url}/api")
         ours, bare = [], []
         for run in range(RUNS):
-            process, seconds = launch_app(screen, tmp / f"app{run}", config)
+            app, seconds = launch_app(screen, tmp / f"app{run}", config)
             ours.append(seconds)
-            quit_app(screen, tmp / f"app{run}", process)
+            quit_app(tmp / f"app{run}", app)
             plain, seconds = launch_bare(screen, tmp / f"bare{run}")
             bare.append(seconds)
             stop_bare(plain)
 
-        process, _ = launch_app(screen, tmp / "idle", config)
+        app, _ = launch_app(screen, tmp / "idle", config)
         time.sleep(SETTLE_SECONDS)
-        app_cpu = idle_cpu_percent(process.pid, IDLE_SECONDS)
+        app_cpu = idle_cpu_percent(app.pid, IDLE_SECONDS)
         assert close_window(screen.display, "ApexAPI")  # closing it leaves the tray running
         time.sleep(2)
-        hidden_cpu = idle_cpu_percent(process.pid, IDLE_SECONDS)
-        quit_app(screen, tmp / "idle", process)
+        hidden_cpu = idle_cpu_percent(app.pid, IDLE_SECONDS)
+        quit_app(tmp / "idle", app)
         plain, _ = launch_bare(screen, tmp / "bare-idle")
         time.sleep(SETTLE_SECONDS)
         bare_cpu = idle_cpu_percent(plain.pid, IDLE_SECONDS)
