@@ -18,7 +18,7 @@ from sync_engine.clients.apex import ApexClient
 from sync_engine.clients.retry import backoff_delay
 from sync_engine.clients.tracker import TrackerClient
 from sync_engine.config import Config
-from sync_engine.errors import ApexError, LeaseHeld, TrackerError
+from sync_engine.errors import ApexError, LeaseHeld, LeaseLost, TrackerError
 from sync_engine.inventory.applier import apply_plan
 from sync_engine.inventory.planner import plan_sync
 from sync_engine.mapping.service import BatchMappingService
@@ -236,7 +236,7 @@ class SyncEngine:
             if self.status.has_lease:
                 await self._read_tracker()
                 self.status.tracker.ok()
-                await self.orders.sync(self._packages or {}, self._custom or {})
+                await self._send_lines()
             self._report_orders()
             return True
         except (ApexError, TrackerError) as exc:
@@ -286,8 +286,16 @@ class SyncEngine:
         self.state.flush()
         if changed and self.status.has_lease:
             await self._read_tracker()
-            await self.orders.sync(self._packages or {}, self._custom or {})
+            await self._send_lines()
             self._report_orders()
+
+    async def _send_lines(self) -> None:
+        """Send the order lines; a tracker that says the lease moved on ends pushing here."""
+        try:
+            await self.orders.sync(self._packages or {}, self._custom or {}, self.holder)
+        except LeaseLost as lost:
+            log.warning("%s", lost)
+            self.status.has_lease, self.status.lease_holder = False, lost.holder or ""
 
     def edit_row(self, key: int, edit: Editable) -> None:
         """A dashboard edit of a packing-list row: kept, then merged into the sheet."""
@@ -340,6 +348,7 @@ class SyncEngine:
         if not self.status.has_lease:
             log.info("sync lease taken by %s", self.holder)
             self._dirty = True
+            self.orders.resend()  # another holder may have sent other lines meanwhile
         self.status.has_lease, self.status.lease_holder = True, self.holder
 
     async def _keep_lease(self, stop: asyncio.Event) -> None:

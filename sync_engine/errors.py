@@ -4,7 +4,8 @@ EngineError
 ├── ConfigError           apex_config.json missing or invalid (one line naming the field)
 ├── PeerError             a peer answered badly or not at all
 │   ├── TrackerError      PreRollTracker
-│   │   └── LeaseHeld     another installation holds the sync lease
+│   │   ├── LeaseHeld     another installation holds the sync lease
+│   │   └── LeaseLost     a write needing the lease was refused: this one no longer holds it
 │   └── ApexError         Apex Trading
 │       └── RateLimited   429, with the Retry-After seconds
 └── StoreError            the packing-list store cannot be used (sync_engine.sheets.stores)
@@ -17,6 +18,7 @@ __all__ = [
     "ConfigError",
     "EngineError",
     "LeaseHeld",
+    "LeaseLost",
     "PeerError",
     "RateLimited",
     "TrackerError",
@@ -45,6 +47,18 @@ class TrackerError(PeerError):
 class LeaseHeld(TrackerError):
     def __init__(self, holder: str) -> None:
         super().__init__(f"sync handled by {holder}", status=409, retryable=False)
+        self.holder = holder
+
+
+class LeaseLost(TrackerError):
+    def __init__(self, holder: str | None) -> None:
+        who = holder or "nobody"
+        super().__init__(
+            f"the tracker refused the order lines: this installation no longer holds the sync "
+            f"lease ({who} does); nothing was changed",
+            status=409,
+            retryable=False,
+        )
         self.holder = holder
 
 

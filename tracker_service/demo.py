@@ -32,7 +32,7 @@ DEMO_USERS = (("admin", "demo-admin-pass", "admin"), ("floor", "demo-floor-pass"
 
 
 def ensure_demo_users(services: Services) -> None:
-    existing = {row["username"] for row in services.users.list_users()}
+    existing = {user.username for user in services.users.list_users()}
     for username, password, role in DEMO_USERS:
         if username not in existing:
             services.users.create(username, password, role)
@@ -53,7 +53,7 @@ def _seed_batches(services: Services) -> None:
             DEMO_ACTOR,
         )
         for _ in range(steps):
-            batches.advance(row["id"], AdvanceRequest(), DEMO_ACTOR, is_admin=True)
+            batches.advance(row.id, AdvanceRequest(), DEMO_ACTOR, is_admin=True)
 
 
 def seed_demo_data(services: Services) -> bool:

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from sync_engine.errors import LeaseHeld, TrackerError
+from preroll_contract import NOT_LEASE_HOLDER, OrderLine, OrderLinesPut
+from sync_engine.errors import LeaseHeld, LeaseLost, TrackerError
 from sync_engine.tracker_models import ChangeFeed, OrderLinesAnswer, PackageCalc, PackageSkus
 
 __all__ = ["NOT_MODIFIED", "TrackerClient"]
@@ -27,6 +28,18 @@ class _Lease(msgspec.Struct):
 
 class _Holder(msgspec.Struct):
     holder: str
+
+
+class _Refusal(msgspec.Struct):
+    error: str = ""
+    holder: str | None = None
+
+
+def _refusal(response: httpx.Response) -> _Refusal:
+    try:
+        return msgspec.json.decode(response.content, type=_Refusal)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _Refusal()
 
 
 class TrackerClient:
@@ -117,8 +130,20 @@ class TrackerClient:
         )
         return self._decode(response, ChangeFeed, "change feed")
 
-    async def put_order_lines(self, lines: list[dict[str, Any]]) -> OrderLinesAnswer:
-        response = await self._call("PUT", "/api/sync/order-lines", json={"lines": lines})
+    async def put_order_lines(self, holder: str, lines: list[OrderLine]) -> OrderLinesAnswer:
+        """Send every order line as the lease holder; LeaseLost when the tracker says another
+        installation (or nobody) holds the lease now: nothing was changed."""
+        body = msgspec.json.encode(OrderLinesPut(holder=holder, lines=lines))
+        response = await self._call(
+            "PUT",
+            "/api/sync/order-lines",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        if response.status_code == 409:
+            refusal = _refusal(response)
+            if refusal.error == NOT_LEASE_HOLDER:
+                raise LeaseLost(refusal.holder)
         return self._decode(response, OrderLinesAnswer, "order-lines answer")
 
     async def take_lease(self, holder: str, ttl_seconds: int) -> str:

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import msgspec
 
+from preroll_contract import strain_key as key_of
 from sync_engine.mapping.mapping import BatchMapping, MappingProblem
-from sync_engine.mapping.parser import normalize_strain
 from sync_engine.tracker_models import CustomSku, PackageCalc
 
 __all__ = [
@@ -65,9 +65,9 @@ def sku_for(
     """The package's SKU key that sells what this Apex batch sells, if it has one."""
     if batch.sku_key in package.units and batch.sku_key not in custom:
         return batch.sku_key  # a default SKU
-    family = normalize_strain(batch.family).replace(" ", "")
+    family = key_of(batch.family).replace(" ", "")
     for key, sku in sorted(custom.items()):
-        same_family = normalize_strain(sku.name).replace(" ", "") == family
+        same_family = key_of(sku.name).replace(" ", "") == family
         if (
             same_family
             and sku.mg_per_unit == batch.mg_per_unit
@@ -88,7 +88,7 @@ def plan_sync(
 ) -> Plan:
     by_strain: dict[str, list[tuple[str, PackageCalc]]] = defaultdict(list)
     for tag, package in packages.items():
-        by_strain[normalize_strain(package.strain)].append((tag, package))
+        by_strain[key_of(package.strain)].append((tag, package))
     problems = list(mapping.problems)
     targets: dict[int, int] = {}
     for strain_key, batches in sorted(mapping.by_strain.items()):

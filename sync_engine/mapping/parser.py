@@ -12,7 +12,9 @@ from typing import Final
 
 import msgspec
 
-__all__ = ["ParsedProduct", "PreRollProductParser", "Rejected", "normalize_strain", "sku_key_for"]
+from preroll_contract import default_sku_key, strain_key
+
+__all__ = ["ParsedProduct", "PreRollProductParser", "Rejected", "sku_key_for"]
 
 
 class ParsedProduct(msgspec.Struct, frozen=True):
@@ -24,7 +26,7 @@ class ParsedProduct(msgspec.Struct, frozen=True):
 
     @property
     def strain_key(self) -> str:
-        return normalize_strain(self.strain)
+        return strain_key(self.strain)
 
 
 class Rejected(msgspec.Struct, frozen=True):
@@ -48,11 +50,6 @@ _SEPARATORS = re.compile(r"[|/\\:,;\u2013\u2014\-_\[\]{}()*~]+")
 _DEFAULT_BOX_MG = 500
 
 
-def normalize_strain(name: str) -> str:
-    """Case, spacing and punctuation do not make two strains different."""
-    return " ".join(re.sub(r"[^\w]+", " ", name.casefold()).replace("_", " ").split())
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
 
@@ -65,10 +62,9 @@ def _size_slug(mg: int) -> str:
 
 def sku_key_for(family: str, mg_per_unit: int, pack_size: int) -> str:
     """The tracker's default SKU key for this product, else the custom-SKU key convention."""
-    if family in ("CannaDart", "Pre-Roll") and pack_size == 1 and mg_per_unit in (500, 1000):
-        return "singles_0_5g" if mg_per_unit == 500 else "singles_1g"
-    if family == "Magnetic Box" and mg_per_unit == 500 and pack_size in (6, 12):
-        return f"box_0_5g_{pack_size}pk"
+    default = default_sku_key(family, mg_per_unit, pack_size)
+    if default is not None:
+        return default
     pack = f"_{pack_size}pk" if pack_size > 1 else ""
     return f"{_slug(family)}_{_size_slug(mg_per_unit)}{pack}"
 

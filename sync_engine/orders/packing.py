@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import msgspec
 
+from preroll_contract import OrderLine, strain_key
 from sync_engine.inventory.planner import sku_for, units_for
-from sync_engine.mapping.parser import ParsedProduct, PreRollProductParser, normalize_strain
+from sync_engine.mapping.parser import ParsedProduct, PreRollProductParser
 from sync_engine.orders.classify import OrderState
 from sync_engine.orders.models import ApexOrder, OrderItem
 from sync_engine.tracker_models import CustomSku, PackageCalc
@@ -74,7 +74,7 @@ class PackingRow(msgspec.Struct, frozen=True, kw_only=True):
 
 class Packing(msgspec.Struct, frozen=True):
     rows: list[PackingRow]
-    lines: list[dict[str, Any]]
+    lines: list[OrderLine]
     skipped: list[str]
 
 
@@ -88,9 +88,9 @@ def build_packing(
     """Rows for every pre-roll item, and the order lines to PUT to the tracker."""
     by_strain: dict[str, list[tuple[str, PackageCalc]]] = defaultdict(list)
     for tag, package in packages.items():
-        by_strain[normalize_strain(package.strain)].append((tag, package))
+        by_strain[strain_key(package.strain)].append((tag, package))
     rows: list[PackingRow] = []
-    lines: list[dict[str, Any]] = []
+    lines: list[OrderLine] = []
     skipped: list[str] = []
     for order, state in orders:
         for item in order.items:
@@ -104,18 +104,18 @@ def build_packing(
             rows.append(_row(order, item, state, parsed, sku, edit, available or 0, assigned))
             label = (item.metrc_package_label or "").strip().upper()
             lines.append(
-                {
-                    "order_id": order.id,
-                    "item_id": item.id,
-                    "invoice_number": order.invoice,
-                    "store": order.store or "(no store)",
-                    "strain": parsed.strain,
-                    "sku": sku,
-                    "units_ordered": item.units,
-                    "units_packed": edit.packed,
-                    "metrc_number": label if label in packages else None,
-                    "state": state,
-                }
+                OrderLine(
+                    order_id=order.id,
+                    item_id=item.id,
+                    invoice_number=order.invoice,
+                    store=order.store or "(no store)",
+                    strain=parsed.strain,
+                    sku=sku,
+                    units_ordered=item.units,
+                    units_packed=edit.packed,
+                    metrc_number=label if label in packages else None,
+                    state=state,
+                )
             )
             if not strain_packages:
                 skipped.append(

@@ -72,10 +72,18 @@ class OrdersService:
                 chosen.append((order, state))
         return chosen
 
+    def resend(self) -> None:
+        """Send the lines at the next sync even if they did not change."""
+        self.state.set_meta("lines_digest", None)
+
     async def sync(
-        self, packages: dict[str, PackageCalc], custom: dict[str, dict[str, CustomSku]]
+        self,
+        packages: dict[str, PackageCalc],
+        custom: dict[str, dict[str, CustomSku]],
+        holder: str,
     ) -> Packing:
-        """Rebuild the packing list and send the tracker the full set of lines if it changed."""
+        """Rebuild the packing list and send the tracker the full set of lines if it changed
+        (as ``holder`` of the sync lease: the tracker refuses anyone else)."""
         assigned: dict[int, str] = self.state.meta("assigned", {}) or {}
         assigned = {int(k): v for k, v in assigned.items()}
         packing = build_packing(
@@ -83,7 +91,7 @@ class OrdersService:
         )
         digest = hashlib.sha256(msgspec.json.encode(packing.lines)).hexdigest()
         if digest != self.state.meta("lines_digest"):
-            answer = await self.tracker.put_order_lines(packing.lines)
+            answer = await self.tracker.put_order_lines(holder, packing.lines)
             assigned = {
                 line.item_id: line.metrc_number for line in answer.lines if line.metrc_number
             }

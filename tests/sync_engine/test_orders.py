@@ -6,6 +6,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from sync_engine.orders.classify import order_state
@@ -117,7 +118,7 @@ def test_packing_rows_and_order_lines() -> None:
         "",
         "2026-11-28",
     )
-    assert packing.lines == [
+    assert msgspec.to_builtins(packing.lines) == [
         {
             "order_id": 7,
             "item_id": 1,

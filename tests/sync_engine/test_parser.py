@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from preroll_contract import strain_key
 from sync_engine.mapping.parser import (
     ParsedProduct,
     PreRollProductParser,
     Rejected,
-    normalize_strain,
     sku_key_for,
 )
 
@@ -146,7 +146,7 @@ def test_singles_round_trip(
     name = f"{family}{separator}{strain} {grams}"
     result = parser.parse(name.upper() if upper else name)
     assert isinstance(result, ParsedProduct), result
-    assert result.strain_key == normalize_strain(strain)
+    assert result.strain_key == strain_key(strain)
     assert result.mg_per_unit == round(float(grams.strip().rstrip("g").strip()) * 1000)
     assert result.pack_size == 1
     assert result.sku_key == sku_key_for(result.family, result.mg_per_unit, 1)
@@ -161,7 +161,7 @@ def test_magnetic_boxes_round_trip(strain: str, pack: int, spelling: str) -> Non
     """Magnetic boxes of 6 and 12 map to the default box SKUs however the pack is written."""
     result = parser.parse(f"Magnetic Box - {strain} {spelling.format(n=pack)}")
     assert isinstance(result, ParsedProduct), result
-    assert (result.strain_key, result.sku_key) == (normalize_strain(strain), f"box_0_5g_{pack}pk")
+    assert (result.strain_key, result.sku_key) == (strain_key(strain), f"box_0_5g_{pack}pk")
 
 
 @given(st.text(max_size=80))

@@ -44,7 +44,7 @@ def test_seed_is_the_guides_example_and_runs_once(tmp_path: Path) -> None:
     }
     ensure_demo_users(services)
     ensure_demo_users(services)  # a second start keeps the same logins
-    assert [services.users.verify(u, p) for u, p, _ in DEMO_USERS] == ["admin", "staff"]
+    assert [services.users.verify(u, p).role for u, p, _ in DEMO_USERS] == ["admin", "staff"]
 
 
 def test_demo_program_prints_url_and_key_that_work(tmp_path: Path) -> None:

@@ -29,8 +29,15 @@ def line(item_id: int, **fields: object) -> dict:
     } | fields
 
 
-def put_lines(tracker: RunningTracker, *lines: dict) -> dict:
-    response = tracker.client.put("/api/sync/order-lines", json={"lines": list(lines)})
+HOLDER = "office-pc"
+
+
+def put_lines(tracker: RunningTracker, *lines: dict, holder: str = HOLDER) -> dict:
+    """PUT the lines as the lease holder (taking or renewing the lease first)."""
+    lease = tracker.client.post("/api/sync/lease", json={"holder": holder, "ttl_seconds": 60})
+    assert lease.status_code == 200, lease.text
+    body = {"holder": holder, "lines": list(lines)}
+    response = tracker.client.put("/api/sync/order-lines", json=body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -144,14 +151,17 @@ def test_unassigned_line_is_placed_when_stock_arrives(tracker: RunningTracker) -
     assert (result["unassigned"], result["lines"][0]["metrc_number"]) == ([], OLD)
 
 
-def test_cancelled_and_vanished_lines_release_grams(two_packages: RunningTracker) -> None:
-    """Cancelling releases reserved and packed grams; a line missing from the PUT is released."""
+def test_cancelled_lines_release_grams_and_vanished_ones_keep_them(
+    two_packages: RunningTracker,
+) -> None:
+    """Cancelling releases reserved and packed grams; a line missing from the PUT keeps its
+    grams and is reported as missing (SPEC §10.2)."""
     t = two_packages
     put_lines(t, line(1, units_packed=2), line(2, units_ordered=5))
     assert grams(t, OLD) == (50, 13, 2, 35)
     result = put_lines(t, line(1, units_packed=2, state="cancelled"))
-    assert result["released"] == [2]
-    assert grams(t, OLD) == (50, 0, 0, 50)
+    assert (result["released"], result["missing"]) == ([1], [2])
+    assert grams(t, OLD) == (50, 5, 0, 45)
 
 
 def test_order_first_seen_shipped_moves_no_grams(two_packages: RunningTracker) -> None:
@@ -186,7 +196,8 @@ def test_bad_lines_are_refused_whole(two_packages: RunningTracker, lines: list, 
     """One bad line (after a good one) refuses the whole PUT with 422 naming it."""
     t = two_packages
     before = t.snapshot(OLD)
-    response = t.client.put("/api/sync/order-lines", json={"lines": [line(7), *lines]})
+    body = {"holder": HOLDER, "lines": [line(7), *lines]}
+    response = t.client.put("/api/sync/order-lines", json=body)
     assert response.status_code == 422
     assert response.json()["field"] == field
     assert t.snapshot(OLD) == before

@@ -11,6 +11,7 @@ import hmac
 import secrets
 import threading
 
+from tracker_service.auth import repository as repo
 from tracker_service.lib.clock import now_iso
 from tracker_service.lib.db import Database
 
@@ -40,21 +41,13 @@ class ApiKeyStore:
         key = generate_api_key()
         at = now_iso()
         with self._db.transaction() as conn:
-            conn.execute("UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL", (at,))
-            conn.execute(
-                "INSERT INTO api_keys (key_hash, prefix, created_at, created_by)"
-                " VALUES (?, ?, ?, ?)",
-                (hash_api_key(key), key[: len(_PREFIX) + 6], at, created_by),
+            repo.insert_key_revoking_others(
+                conn, hash_api_key(key), key[: len(_PREFIX) + 6], created_by, at
             )
         return key
 
     def active_prefix(self) -> str | None:
-        row = (
-            self._db.reader()
-            .execute("SELECT prefix FROM api_keys WHERE revoked_at IS NULL ORDER BY id DESC")
-            .fetchone()
-        )
-        return None if row is None else str(row["prefix"])
+        return repo.active_key_prefix(self._db.reader())
 
     def identify(
         self, presented: str | bytes | None, data_version: int | None = None
@@ -79,11 +72,9 @@ class ApiKeyStore:
         if loaded is not None and loaded[0] == version:
             return loaded[1]
         with self._lock:
-            rows = (
-                self._db.reader()
-                .execute("SELECT key_hash, prefix FROM api_keys WHERE revoked_at IS NULL")
-                .fetchall()
+            keys = tuple(
+                (bytes.fromhex(key_hash), f"api-key:{prefix}")
+                for key_hash, prefix in repo.active_key_hashes(self._db.reader())
             )
-            keys = tuple((bytes.fromhex(r["key_hash"]), f"api-key:{r['prefix']}") for r in rows)
             self._loaded = (version, keys)
             return keys

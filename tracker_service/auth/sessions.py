@@ -1,4 +1,8 @@
-"""Login sessions: a random token in an HttpOnly cookie, stored hashed, with a CSRF token."""
+"""Login sessions: a random token in an HttpOnly cookie, stored hashed, with a CSRF token.
+
+A session ends when it expires, when its user signs out, and at once when an admin disables
+the user or resets their password.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ from collections.abc import Callable
 
 import msgspec
 
+from tracker_service.auth import repository as repo
 from tracker_service.lib.clock import now_iso
 from tracker_service.lib.db import Database
+from tracker_service.lib.errors import NotFound
 
-__all__ = ["SESSION_SECONDS", "Session", "SessionStore"]
+__all__ = ["SESSION_SECONDS", "Session", "SessionStore", "token_hash"]
 
 SESSION_SECONDS = 12 * 3600  # one working day
 
@@ -22,6 +28,8 @@ class Session(msgspec.Struct, frozen=True):
     username: str
     role: str
     csrf_token: str
+    #: The hash of this session's cookie token (to keep it when the user changes password).
+    token_hash: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -32,7 +40,7 @@ class Session(msgspec.Struct, frozen=True):
         return f"user:{self.username}"
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -46,38 +54,31 @@ class SessionStore:
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with self._db.transaction() as conn:
-            conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
-            user = conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
-            conn.execute(
-                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    _hash(token),
-                    user["id"],
-                    secrets.token_urlsafe(32),
-                    now_iso(),
-                    now + SESSION_SECONDS,
-                ),
+            repo.delete_expired_sessions(conn, now)
+            user = repo.load_user(conn, username)
+            if user is None:
+                raise NotFound(f"no user {username!r}")
+            repo.insert_session(
+                conn,
+                token_hash(token),
+                user.id,
+                secrets.token_urlsafe(32),
+                now_iso(),
+                now + SESSION_SECONDS,
             )
         return token
 
     def get(self, token: str | None) -> Session | None:
+        """The live session of ``token``; None when expired, ended or its user is disabled."""
         if not token:
             return None
-        row = (
-            self._db.reader()
-            .execute(
-                """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.role
-               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?""",
-                (_hash(token),),
-            )
-            .fetchone()
-        )
-        if row is None or row["expires_at"] <= self._clock():
+        hashed = token_hash(token)
+        row = repo.load_session(self._db.reader(), hashed)
+        if row is None or row.expires_at <= self._clock() or row.disabled_at is not None:
             return None
-        return Session(row["user_id"], row["username"], row["role"], row["csrf_token"])
+        return Session(row.user_id, row.username, row.role, row.csrf_token, hashed)
 
     def end(self, token: str | None) -> None:
         if token:
             with self._db.transaction() as conn:
-                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_hash(token),))
+                repo.delete_session(conn, token_hash(token))

@@ -43,13 +43,13 @@ class BatchController(Controller):
         stage: FromQuery[str | None] = None,
         active: FromQuery[bool | None] = None,
     ) -> list[BatchRead]:
-        return [_read(services, row["id"]) for row in services.batches.list_batches(stage, active)]
+        return [_read(services, row.id) for row in services.batches.list_batches(stage, active)]
 
     @post("/", sync_to_thread=True)
     def create_batch(
         self, request: AnyRequest, services: ServicesDep, data: JSONBody[BatchCreate]
     ) -> BatchRead:
-        return _read(services, services.batches.create(data, actor_of(request))["id"])
+        return _read(services, services.batches.create(data, actor_of(request)).id)
 
     @get("/{batch_id:int}", sync_to_thread=True)
     def read_batch(self, services: ServicesDep, batch_id: FromPath[int]) -> BatchRead:
@@ -87,4 +87,4 @@ class BatchController(Controller):
         data: JSONBody[WeightCheckCreate],
     ) -> WeightCheckRead:
         row = services.batches.add_weight_check(batch_id, data, actor_of(request))
-        return to_weight_check_read(row, services.batches.get(batch_id)["preroll_size_mg"])
+        return to_weight_check_read(row, services.batches.get(batch_id).preroll_size_mg)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from tracker_service.lib.wire import Grams, Input
+from tracker_service.lib.wire import Grams, Input, PositiveGrams
 
 __all__ = [
     "AdvanceRequest",
     "BatchCreate",
     "BatchRead",
     "BatchUpdate",
+    "TolerancesUpdate",
     "Transition",
     "WeightCheckCreate",
     "WeightCheckRead",
@@ -21,21 +22,24 @@ __all__ = [
 
 Count = Annotated[int, Meta(ge=0, le=10_000_000)]
 Note = Annotated[str, Meta(max_length=2000)]
+Strain = Annotated[str, Meta(min_length=1, max_length=100)]
+MetrcTag = Annotated[str, Meta(max_length=64)]
+Stage = Literal["grinding", "rolling", "testing", "packaging", "complete", "cancelled"]
 
 
 class BatchCreate(Input, kw_only=True):
-    strain: Annotated[str, Meta(max_length=100)]
-    flower_grams_in: Grams
-    preroll_size_g: Grams
+    strain: Strain
+    flower_grams_in: PositiveGrams
+    preroll_size_g: PositiveGrams
     target_count: Count
-    source_metrc: Annotated[str, Meta(max_length=64)] | None = None
+    source_metrc: MetrcTag | None = None
     notes: Note = ""
 
 
 class BatchUpdate(Input, kw_only=True):
-    strain: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
-    source_metrc: Annotated[str, Meta(max_length=64)] | UnsetType | None = UNSET
-    flower_grams_in: Grams | UnsetType = UNSET
+    strain: Strain | UnsetType = UNSET
+    source_metrc: MetrcTag | UnsetType | None = UNSET
+    flower_grams_in: PositiveGrams | UnsetType = UNSET
     target_count: Count | UnsetType = UNSET
     prerolls_out: Count | UnsetType = UNSET
     waste_grams: Grams | UnsetType = UNSET
@@ -44,16 +48,23 @@ class BatchUpdate(Input, kw_only=True):
 
 class AdvanceRequest(Input, kw_only=True):
     #: The stage to move to; omitted = the next stage.
-    to: str | None = None
+    to: Stage | None = None
     reason: Annotated[str, Meta(max_length=500)] = ""
     #: Leave testing without a passing latest weight check (admins only, needs a reason).
     override: bool = False
     #: METRC tag of the finished-goods package (required to complete).
-    finished_metrc: Annotated[str, Meta(max_length=64)] | None = None
+    finished_metrc: MetrcTag | None = None
+
+
+class TolerancesUpdate(Input, kw_only=True):
+    """Weight-check tolerances in percent (Settings)."""
+
+    unit_tolerance_pct: Annotated[float, Meta(gt=0, le=50)]
+    mean_tolerance_pct: Annotated[float, Meta(gt=0, le=50)]
 
 
 class WeightCheckCreate(Input, kw_only=True):
-    weights_grams: Annotated[list[Grams], Meta(min_length=1, max_length=500)]
+    weights_grams: Annotated[list[PositiveGrams], Meta(min_length=1, max_length=500)]
 
 
 class WeightCheckRead(msgspec.Struct, kw_only=True):

@@ -3,12 +3,15 @@
 Every package's entry is encoded once when it changes (found through the change feed), and the
 whole body is joined only when something changed. A read costs one ``PRAGMA data_version`` (it
 changes after any commit, by this process or another one, e.g. the CLI) and a clock check.
+
+Whatever is stored, the body is built: a package whose numbers cannot be computed gets an entry
+with its ``problem`` and no units (and a log line), and every other package is served as usual.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,11 +19,11 @@ from collections.abc import Callable, Iterable
 import msgspec
 
 from tracker_service.finished_goods import repository as repo
-from tracker_service.finished_goods.presenters import to_calculation
+from tracker_service.finished_goods.presenters import problem_calculation, to_calculation
 from tracker_service.finished_goods.records import PackageRecord
-from tracker_service.lib.changes import changes_since, current_cursor
 from tracker_service.lib.clock import days_ago_iso, parse_iso
-from tracker_service.lib.db import Database
+from tracker_service.lib.db import Conn, Database
+from tracker_service.lib.repository import changes_since, current_cursor
 
 __all__ = ["RECENTLY_RETIRED_DAYS", "ApexCalculateCache"]
 
@@ -28,6 +31,7 @@ __all__ = ["RECENTLY_RETIRED_DAYS", "ApexCalculateCache"]
 #: go to zero units instead of simply disappearing.
 RECENTLY_RETIRED_DAYS = 30
 
+log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 _CHANGE_BATCH = 10_000
 
@@ -57,23 +61,17 @@ class ApexCalculateCache:
             return self._refresh(version)
 
     def _refresh(self, version: int) -> tuple[bytes, str]:
-        conn = self._db.reader()
-        conn.execute("BEGIN")  # one snapshot for the cursor and the packages it covers
-        try:
+        with self._db.snapshot() as conn:  # one state for the cursor and its packages
             if self._cursor < 0:
                 cursor = current_cursor(conn)
-                records = repo.load_packages(
-                    conn,
-                    where="p.status = 'active' OR p.status_changed_at >= ?",
-                    params=(days_ago_iso(RECENTLY_RETIRED_DAYS),),
+                records = repo.load_sellable_or_retired_since(
+                    conn, days_ago_iso(RECENTLY_RETIRED_DAYS)
                 )
                 self._fragments.clear()
                 self._expires.clear()
             else:
                 cursor, changed = self._changed_since(conn)
-                records = repo.load_packages(conn, metrc_numbers=changed)
-        finally:
-            conn.execute("COMMIT")
+                records = repo.load_packages_by_tag(conn, changed)
         changed_any = self._apply(records)
         self._cursor = cursor
         self._data_version = version
@@ -84,33 +82,46 @@ class ApexCalculateCache:
             self._current = (body, etag)
         return self._current
 
-    def _changed_since(self, conn: sqlite3.Connection) -> tuple[int, set[str]]:
+    def _changed_since(self, conn: Conn) -> tuple[int, set[str]]:
         cursor, changed = self._cursor, set[str]()
         while True:
             rows = changes_since(conn, cursor, _CHANGE_BATCH)
             if not rows:
                 return cursor, changed
-            changed.update(row["metrc_number"] for row in rows)
-            cursor = rows[-1]["seq"]
+            changed.update(row.metrc_number for row in rows)
+            cursor = rows[-1].seq
 
     def _apply(self, records: Iterable[PackageRecord]) -> bool:
         changed = False
         for record in records:
             tag = record.metrc_number
             self._expires.pop(tag, None)
-            if record.status != "active":
-                expires = parse_iso(record.status_changed_at).timestamp() + (
-                    RECENTLY_RETIRED_DAYS * 86400
-                )
-                if expires <= self._clock():
-                    changed |= self._fragments.pop(tag, None) is not None
-                    continue
-                self._expires[tag] = expires
-            fragment = _encoder.encode(tag) + b":" + _encoder.encode(to_calculation(record))
-            if self._fragments.get(tag) != fragment:
+            fragment = self._fragment(record)
+            if fragment is None:
+                changed |= self._fragments.pop(tag, None) is not None
+            elif self._fragments.get(tag) != fragment:
                 self._fragments[tag] = fragment
                 changed = True
         return changed
+
+    def _fragment(self, record: PackageRecord) -> bytes | None:
+        """The package's ``"tag":{...}`` bytes; None once it retired long enough ago."""
+        tag = record.metrc_number
+        try:
+            if record.status != "active":
+                retired = parse_iso(record.status_changed_at).timestamp()
+                expires = retired + RECENTLY_RETIRED_DAYS * 86400
+                if expires <= self._clock():
+                    return None
+                self._expires[tag] = expires
+            entry = to_calculation(record)
+        except Exception as exc:  # whatever is stored, the other packages are served
+            entry = problem_calculation(
+                record.strain, record.status, f"this package's numbers cannot be computed: {exc}"
+            )
+        if entry.problem:
+            log.warning("/apex-calculate: %s sells nothing: %s", tag, entry.problem)
+        return _encoder.encode(tag) + b":" + _encoder.encode(entry)
 
     def _drop_expired(self) -> bool:
         now = self._clock()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from tracker_service.finished_goods.records import Hold, PackageRecord
+from tracker_service.finished_goods.records import AuditRow, Hold, PackageRecord
 from tracker_service.finished_goods.schemas import (
     ApexCalculation,
     CustomSkuRead,
@@ -16,7 +14,13 @@ from tracker_service.finished_goods.schemas import (
 from tracker_service.finished_goods.skus import SkuSetting
 from tracker_service.lib.grams import mg_to_grams
 
-__all__ = ["to_calculation", "to_history_entry", "to_hold_read", "to_package_read"]
+__all__ = [
+    "problem_calculation",
+    "to_calculation",
+    "to_history_entry",
+    "to_hold_read",
+    "to_package_read",
+]
 
 _DEFAULT_SETTING = SkuSetting()
 
@@ -48,6 +52,7 @@ def to_package_read(record: PackageRecord) -> PackageRead:
             None if record.override_mg is None else mg_to_grams(record.override_mg)
         ),
         grams_ordered=mg_to_grams(record.ordered_mg),
+        grams_sold=mg_to_grams(record.sold_mg),
         grams_packed=mg_to_grams(record.packed_mg),
         grams_held=mg_to_grams(record.held_mg),
         available_grams=mg_to_grams(record.available_mg),
@@ -60,30 +65,42 @@ def to_package_read(record: PackageRecord) -> PackageRead:
         holds=[to_hold_read(hold) for hold in record.holds],
         created_at=record.created_at,
         updated_at=record.updated_at,
+        problem=record.problem,
     )
 
 
 def to_calculation(record: PackageRecord) -> ApexCalculation:
+    """A package's /apex-calculate entry: nothing to sell unless active and computable."""
+    problem = record.problem
+    sells = record.status == "active" and problem is None
     return ApexCalculation(
         strain=record.strain,
         status=record.status,
-        available_grams=mg_to_grams(record.available_mg if record.status == "active" else 0),
+        available_grams=mg_to_grams(record.available_mg if sells else 0),
         units=record.units,
+        problem=problem,
     )
 
 
-def to_history_entry(row: sqlite3.Row) -> HistoryEntry:
+def problem_calculation(strain: str, status: str, problem: str) -> ApexCalculation:
+    """The entry of a package that could not even be read: it sells nothing."""
+    return ApexCalculation(
+        strain=strain, status=status, available_grams=0, units={}, problem=problem
+    )
+
+
+def to_history_entry(row: AuditRow) -> HistoryEntry:
     def value(mg: int | None, text: str | None) -> float | str | None:
         return mg_to_grams(mg) if mg is not None else text
 
     return HistoryEntry(
-        id=row["id"],
-        at=row["at"],
-        actor=row["actor"],
-        action=row["action"],
-        field=row["field"],
-        before=value(row["before_mg"], row["before_text"]),
-        after=value(row["after_mg"], row["after_text"]),
-        reason=row["reason"],
-        note=row["note"],
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        field=row.field,
+        before=value(row.before_mg, row.before_text),
+        after=value(row.after_mg, row.after_text),
+        reason=row.reason,
+        note=row.note,
     )

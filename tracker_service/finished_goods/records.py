@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import msgspec
 
+from preroll_contract import strain_key
 from tracker_service.finished_goods.skus import DEFAULT_SKUS, SkuSetting, SkuType
-from tracker_service.finished_goods.units import PackageAmounts, available_mg, calculate_apex_units
+from tracker_service.finished_goods.units import (
+    PackageAmounts,
+    available_mg,
+    calculate_apex_units,
+    find_problem,
+)
 
-__all__ = ["Hold", "PackageRecord"]
+__all__ = ["AuditRow", "Hold", "PackageRecord"]
 
 
 class Hold(msgspec.Struct, frozen=True):
@@ -16,6 +22,23 @@ class Hold(msgspec.Struct, frozen=True):
     reason: str
     created_by: str
     created_at: str
+
+
+class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored line of a package's append-only history."""
+
+    id: int
+    metrc_number: str
+    at: str
+    actor: str
+    action: str
+    field: str
+    before_mg: int | None
+    after_mg: int | None
+    before_text: str | None
+    after_text: str | None
+    reason: str
+    note: str | None
 
 
 class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,6 +50,7 @@ class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
     initial_mg: int
     current_mg: int
     override_mg: int | None
+    #: Apex sales recorded by apex-decrement, not yet settled by a METRC adjustment.
     sold_mg: int
     lines_reserved_mg: int
     packed_mg: int
@@ -36,6 +60,8 @@ class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     updated_at: str
     status_changed_at: str
+    #: Set when the stored row could not be read whole (e.g. unreadable SKU settings).
+    load_problem: str | None = None
 
     @classmethod
     def new(
@@ -61,6 +87,10 @@ class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
         )
 
     @property
+    def strain_key(self) -> str:
+        return strain_key(self.strain)
+
+    @property
     def ordered_mg(self) -> int:
         """Reserved for open order lines and for Apex sales recorded by apex-decrement."""
         return self.sold_mg + self.lines_reserved_mg
@@ -84,8 +114,14 @@ class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
         return available_mg(self.amounts)
 
     @property
+    def problem(self) -> str | None:
+        """Why this package's units cannot be computed; they are all 0 meanwhile."""
+        return self.load_problem or find_problem(self.settings, self.custom_skus)
+
+    @property
     def units(self) -> dict[str, int]:
-        return calculate_apex_units(self.status, self.available_mg, self.settings, self.custom_skus)
+        status = "unsellable" if self.problem else self.status
+        return calculate_apex_units(status, self.available_mg, self.settings, self.custom_skus)
 
     def sku(self, key: str) -> SkuType:
         return DEFAULT_SKUS[key] if key in DEFAULT_SKUS else self.custom_skus[key]

@@ -149,7 +149,11 @@ class FinishedGoodsController(Controller):
 
     @delete("/{metrc:str}/custom-skus", status_code=200, sync_to_thread=True)
     def delete_custom_sku(
-        self, request: AnyRequest, services: ServicesDep, metrc: FromPath[str], key: FromQuery[str]
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        metrc: FromPath[str],
+        key: Annotated[str, QueryParameter(min_length=1, max_length=64)],
     ) -> PackageRead:
         record = services.finished_goods.delete_custom_sku(metrc, key, actor_of(request))
         return to_package_read(record)

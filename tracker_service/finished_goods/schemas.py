@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from tracker_service.lib.wire import Grams, Input
+from preroll_contract import ApexCalculation
+from tracker_service.finished_goods.units import MAX_PACK_SIZE, MAX_UNITS
+from tracker_service.lib.wire import Grams, Input, PositiveGrams, SignedGrams
 
 __all__ = [
     "AdjustRequest",
     "ApexCalculation",
     "CustomSkuBody",
+    "CustomSkuKey",
     "CustomSkuRead",
     "DecrementRequest",
     "DecrementResult",
     "HistoryEntry",
     "HoldCreate",
     "HoldRead",
+    "HoldRelease",
     "PackageCreate",
     "PackageRead",
     "PackageUpdate",
@@ -27,48 +31,64 @@ __all__ = [
 ]
 
 MetrcTag = Annotated[str, Meta(min_length=1, max_length=64)]
+Strain = Annotated[str, Meta(min_length=1, max_length=100)]
+Status = Literal["active", "archived", "orphaned"]
 Text = Annotated[str, Meta(max_length=500)]
 
 
 class PackageCreate(Input, kw_only=True):
     metrc_number: MetrcTag
-    strain: Annotated[str, Meta(max_length=100)]
+    strain: Strain
     initial_grams: Grams
     current_grams: Grams | None = None
 
 
 class PackageUpdate(Input, kw_only=True):
     physical_override_grams: Grams | UnsetType | None = UNSET
-    status: str | UnsetType = UNSET
-    strain: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    status: Status | UnsetType = UNSET
+    strain: Strain | UnsetType = UNSET
 
 
 class AdjustRequest(Input, kw_only=True):
-    delta_grams: Grams
-    reason: Annotated[str, Meta(max_length=50)]
+    delta_grams: SignedGrams
+    reason: Annotated[str, Meta(min_length=1, max_length=50)]
     note: Text | None = None
+    #: The grams removed are Apex sales already counted by apex-decrement (docs/api.md).
+    settles_apex_sales: bool = False
 
 
 class SkuSettingUpdate(Input, kw_only=True):
     excluded: bool | UnsetType = UNSET
-    manual_units: Annotated[int, Meta(ge=0, le=10000000)] | UnsetType | None = UNSET
+    manual_units: Annotated[int, Meta(ge=0, le=MAX_UNITS)] | UnsetType | None = UNSET
 
 
 class CustomSkuBody(Input, kw_only=True):
-    key: Annotated[str, Meta(max_length=64)]
-    name: Annotated[str, Meta(max_length=100)]
-    grams_per_unit: Grams
-    pack_size: Annotated[int, Meta(ge=1, le=1000)] = 1
+    key: Annotated[str, Meta(min_length=1, max_length=64)]
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    grams_per_unit: PositiveGrams
+    pack_size: Annotated[int, Meta(ge=1, le=MAX_PACK_SIZE)] = 1
+
+
+class CustomSkuKey(Input, kw_only=True):
+    """``DELETE .../custom-skus?key=`` (and the page's Delete button)."""
+
+    key: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class HoldRelease(Input, kw_only=True):
+    """``DELETE .../holds?id=`` (and the page's Release button)."""
+
+    id: Annotated[int, Meta(ge=1, le=2**62)]
 
 
 class HoldCreate(Input, kw_only=True):
-    grams: Grams
-    reason: Annotated[str, Meta(max_length=200)]
+    grams: PositiveGrams
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
 
 
 class DecrementRequest(Input, kw_only=True):
-    sku: Annotated[str, Meta(max_length=64)]
-    units: Annotated[int, Meta(ge=1, le=10_000_000)]
+    sku: Annotated[str, Meta(min_length=1, max_length=64)]
+    units: Annotated[int, Meta(ge=1, le=MAX_UNITS)]
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)]
 
 
@@ -91,7 +111,7 @@ class HoldRead(msgspec.Struct):
     created_at: str
 
 
-class PackageRead(msgspec.Struct):
+class PackageRead(msgspec.Struct, omit_defaults=True):
     metrc_number: str
     strain: str
     status: str
@@ -99,6 +119,8 @@ class PackageRead(msgspec.Struct):
     current_grams: float
     physical_override_grams: float | None
     grams_ordered: float
+    #: The part of grams_ordered that Apex sales recorded by apex-decrement hold.
+    grams_sold: float
     grams_packed: float
     grams_held: float
     available_grams: float
@@ -108,13 +130,8 @@ class PackageRead(msgspec.Struct):
     holds: list[HoldRead]
     created_at: str
     updated_at: str
-
-
-class ApexCalculation(msgspec.Struct):
-    strain: str
-    status: str
-    available_grams: float
-    units: dict[str, int]
+    #: Present when the package's units cannot be computed (they are all 0 meanwhile).
+    problem: str | None = None
 
 
 class DecrementResult(msgspec.Struct):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import msgspec
 
+from preroll_contract import strain_key
 from tracker_service.finished_goods import repository as repo
 from tracker_service.finished_goods import validation as check
-from tracker_service.finished_goods.records import Hold, PackageRecord
+from tracker_service.finished_goods.records import AuditRow, Hold, PackageRecord
 from tracker_service.finished_goods.repository import AuditEntry
 from tracker_service.finished_goods.schemas import (
     AdjustRequest,
@@ -25,9 +24,10 @@ from tracker_service.finished_goods.skus import (
     canonical_sku,
     validate_custom_sku_key,
 )
-from tracker_service.lib.changes import append_change
+from tracker_service.lib.db import Conn
 from tracker_service.lib.errors import Conflict, InvalidInput, NotFound
 from tracker_service.lib.grams import grams_to_mg, mg_to_grams
+from tracker_service.lib.repository import append_change
 from tracker_service.lib.writes import WritingService
 
 __all__ = ["DecrementOutcome", "FinishedGoodsService"]
@@ -44,19 +44,18 @@ _PATCHABLE = (
 )
 
 
-class DecrementOutcome:
-    def __init__(self, applied: bool, record: PackageRecord, sku: str, units: int) -> None:
-        self.applied = applied
-        self.record = record
-        self.sku = sku
-        self.units = units
+class DecrementOutcome(msgspec.Struct, frozen=True):
+    applied: bool
+    record: PackageRecord
+    sku: str
+    units: int
 
 
 class FinishedGoodsService(WritingService):
     """Reads and writes packages; ``on_commit`` runs after every committed write."""
 
     @staticmethod
-    def _require(conn: sqlite3.Connection, metrc_number: str) -> PackageRecord:
+    def _require(conn: Conn, metrc_number: str) -> PackageRecord:
         record = repo.load_package(conn, metrc_number.strip().upper())
         if record is None:
             raise NotFound(f"no finished-goods package {metrc_number!r}")
@@ -70,18 +69,16 @@ class FinishedGoodsService(WritingService):
     def list_packages(
         self, status: str | None = None, strain: str | None = None
     ) -> list[PackageRecord]:
-        clauses, params = [], []
-        if status is not None:
-            clauses.append("p.status = ?")
-            params.append(check.status(status))
-        if strain is not None:
-            clauses.append("p.strain = ? COLLATE NOCASE")
-            params.append(" ".join(strain.split()))
         return repo.load_packages(
-            self.db.reader(), where=" AND ".join(clauses), params=tuple(params)
+            self.db.reader(),
+            status=None if status is None else check.status(status),
+            strain_key=None if strain is None else strain_key(strain),
         )
 
-    def history(self, metrc_number: str) -> list[sqlite3.Row]:
+    def active_packages(self) -> list[PackageRecord]:
+        return repo.load_active_packages(self.db.reader())
+
+    def history(self, metrc_number: str) -> list[AuditRow]:
         conn = self.db.reader()
         record = self._require(conn, metrc_number)
         return repo.load_history(conn, record.metrc_number)
@@ -102,16 +99,17 @@ class FinishedGoodsService(WritingService):
                 raise Conflict(f"package {tag} already exists", metrc_number=tag)
             record = PackageRecord.new(tag, strain, initial, current, at)
             repo.insert_package(conn, record)
-            self._audit(
+            repo.append_audit(
                 conn,
                 at,
-                tag,
-                actor,
-                "create",
-                "current_grams",
-                "Package created",
-                before_mg=None,
-                after_mg=current,
+                AuditEntry(
+                    metrc_number=tag,
+                    actor=actor,
+                    action="create",
+                    field="current_grams",
+                    reason="Package created",
+                    after_mg=current,
+                ),
             )
             append_change(conn, tag, "created", at)
         return record
@@ -122,14 +120,11 @@ class FinishedGoodsService(WritingService):
             changes["strain"] = check.text(body.strain, "strain")
         if isinstance(body.status, str):
             changes["status"] = check.status(body.status)
-        override_given = not _is_unset(body.physical_override_grams)
-        if override_given and body.physical_override_grams is not None:
-            changes["override_mg"] = grams_to_mg(
-                body.physical_override_grams,  # type: ignore[arg-type]
-                "physical_override_grams",
-            )
-        elif override_given:
+        override = body.physical_override_grams
+        if override is None:
             changes["override_mg"] = None
+        elif isinstance(override, float | int):
+            changes["override_mg"] = grams_to_mg(override, "physical_override_grams")
         with self._write() as (conn, at):
             record = self._require(conn, metrc_number)
             columns: dict[str, object] = {}
@@ -138,12 +133,20 @@ class FinishedGoodsService(WritingService):
                 if after is _UNCHANGED or after == before:
                     continue
                 columns[column] = after
-                values = (
-                    {"before_mg": before, "after_mg": after}
-                    if column == "override_mg"
-                    else {"before_text": before, "after_text": after}
+                entry = AuditEntry(
+                    metrc_number=record.metrc_number,
+                    actor=actor,
+                    action="update",
+                    field=field,
+                    reason=reason,
                 )
-                self._audit(conn, at, record.metrc_number, actor, "update", field, reason, **values)
+                if column == "override_mg":
+                    entry = msgspec.structs.replace(entry, before_mg=before, after_mg=after)
+                else:
+                    entry = msgspec.structs.replace(
+                        entry, before_text=str(before), after_text=str(after)
+                    )
+                repo.append_audit(conn, at, entry)
             if "status" in columns:
                 columns["status_changed_at"] = at
             if columns:
@@ -155,8 +158,12 @@ class FinishedGoodsService(WritingService):
         delta = grams_to_mg(body.delta_grams, "delta_grams", allow_negative=True)
         if delta == 0:
             raise InvalidInput("delta_grams", "must not be zero")
+        if body.settles_apex_sales and delta > 0:
+            raise InvalidInput(
+                "settles_apex_sales", "only a removal (negative delta_grams) can settle sales"
+            )
         reason = check.adjust_reason(body.reason, body.note)
-        note = body.note.strip() if body.note else None
+        note = body.note.strip() if body.note and body.note.strip() else None
         with self._write() as (conn, at):
             record = self._require(conn, metrc_number)
             after = record.current_mg + delta
@@ -166,21 +173,47 @@ class FinishedGoodsService(WritingService):
                     f"{mg_to_grams(after)} g; it holds {mg_to_grams(record.current_mg)} g",
                     current_grams=mg_to_grams(record.current_mg),
                 )
-            repo.update_package(conn, record.metrc_number, at, {"current_mg": after})
-            self._audit(
-                conn,
-                at,
-                record.metrc_number,
-                actor,
-                "adjust",
-                "current_grams",
-                reason,
+            settled = self._settled(record, -delta) if body.settles_apex_sales else 0
+            columns: dict[str, object] = {"current_mg": after}
+            if settled:
+                columns["sold_mg"] = record.sold_mg - settled
+            repo.update_package(conn, record.metrc_number, at, columns)
+            base = AuditEntry(
+                metrc_number=record.metrc_number,
+                actor=actor,
+                action="adjust",
+                field="current_grams",
+                reason=reason,
                 before_mg=record.current_mg,
                 after_mg=after,
                 note=note,
             )
+            repo.append_audit(conn, at, base)
+            if settled:
+                repo.append_audit(
+                    conn,
+                    at,
+                    msgspec.structs.replace(
+                        base,
+                        field="grams_ordered",
+                        reason=f"Apex sales settled by this adjustment ({reason})",
+                        before_mg=record.ordered_mg,
+                        after_mg=record.ordered_mg - settled,
+                    ),
+                )
             append_change(conn, record.metrc_number, "adjusted", at)
             return self._require(conn, record.metrc_number)
+
+    @staticmethod
+    def _settled(record: PackageRecord, removed_mg: int) -> int:
+        """Apex-sold grams that a removal of ``removed_mg`` records leaving (docs/api.md)."""
+        if record.sold_mg == 0:
+            raise Conflict(
+                f"{record.metrc_number} has no Apex sales waiting to be settled; record the "
+                "removal without settles_apex_sales",
+                grams_sold=0,
+            )
+        return min(removed_mg, record.sold_mg)
 
     def update_settings(
         self, metrc_number: str, body: dict[str, SkuSettingUpdate], actor: str
@@ -193,22 +226,28 @@ class FinishedGoodsService(WritingService):
             for given_key, update in body.items():
                 key = canonical_sku(given_key, set(record.custom_skus), given_key)
                 old = settings.get(key, SkuSetting())
-                excluded = old.excluded if _is_unset(update.excluded) else update.excluded
-                manual = old.manual_units if _is_unset(update.manual_units) else update.manual_units
-                settings[key] = SkuSetting(bool(excluded), manual)  # type: ignore[arg-type]
+                excluded = old.excluded if update.excluded is msgspec.UNSET else update.excluded
+                manual = (
+                    old.manual_units
+                    if update.manual_units is msgspec.UNSET
+                    else update.manual_units
+                )
+                settings[key] = SkuSetting(bool(excluded), manual)
             if settings == record.settings:
                 return record
             repo.update_package(conn, record.metrc_number, at, settings=settings)
-            self._audit(
+            repo.append_audit(
                 conn,
                 at,
-                record.metrc_number,
-                actor,
-                "settings",
-                "apex_sku_settings",
-                "Apex SKU settings changed",
-                before_text=_encode_text(record.settings).decode(),
-                after_text=_encode_text(settings).decode(),
+                AuditEntry(
+                    metrc_number=record.metrc_number,
+                    actor=actor,
+                    action="settings",
+                    field="apex_sku_settings",
+                    reason="Apex SKU settings changed",
+                    before_text=_encode_text(record.settings).decode(),
+                    after_text=_encode_text(settings).decode(),
+                ),
             )
             append_change(conn, record.metrc_number, "settings", at)
             return self._require(conn, record.metrc_number)
@@ -247,7 +286,7 @@ class FinishedGoodsService(WritingService):
 
     def _save_custom(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         at: str,
         record: PackageRecord,
         custom: dict[str, SkuType],
@@ -258,16 +297,18 @@ class FinishedGoodsService(WritingService):
             k: v for k, v in record.settings.items() if k in custom or k not in record.custom_skus
         }
         repo.update_package(conn, record.metrc_number, at, custom_skus=custom, settings=settings)
-        self._audit(
+        repo.append_audit(
             conn,
             at,
-            record.metrc_number,
-            actor,
-            "custom_sku",
-            "custom_skus",
-            reason,
-            before_text=_encode_text(record.custom_skus).decode(),
-            after_text=_encode_text(custom).decode(),
+            AuditEntry(
+                metrc_number=record.metrc_number,
+                actor=actor,
+                action="custom_sku",
+                field="custom_skus",
+                reason=reason,
+                before_text=_encode_text(record.custom_skus).decode(),
+                after_text=_encode_text(custom).decode(),
+            ),
         )
         append_change(conn, record.metrc_number, "custom_skus", at)
 
@@ -286,23 +327,20 @@ class FinishedGoodsService(WritingService):
                     f"{mg_to_grams(record.available_mg)} g available",
                     available_grams=mg_to_grams(record.available_mg),
                 )
-            cursor = conn.execute(
-                "INSERT INTO holds (metrc_number, grams_mg, reason, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (record.metrc_number, grams, reason, actor, at),
-            )
-            hold = Hold(int(cursor.lastrowid or 0), grams, reason, actor, at)
+            hold = repo.insert_hold(conn, record.metrc_number, grams, reason, actor, at)
             repo.update_package(conn, record.metrc_number, at)
-            self._audit(
+            repo.append_audit(
                 conn,
                 at,
-                record.metrc_number,
-                actor,
-                "hold",
-                "grams_held",
-                f"Hold placed: {reason}",
-                before_mg=record.held_mg,
-                after_mg=record.held_mg + grams,
+                AuditEntry(
+                    metrc_number=record.metrc_number,
+                    actor=actor,
+                    action="hold",
+                    field="grams_held",
+                    reason=f"Hold placed: {reason}",
+                    before_mg=record.held_mg,
+                    after_mg=record.held_mg + grams,
+                ),
             )
             append_change(conn, record.metrc_number, "holds", at)
             return self._require(conn, record.metrc_number), hold
@@ -313,18 +351,20 @@ class FinishedGoodsService(WritingService):
             hold = next((h for h in record.holds if h.id == hold_id), None)
             if hold is None:
                 raise NotFound(f"no hold {hold_id} on {record.metrc_number}", id=hold_id)
-            conn.execute("DELETE FROM holds WHERE id = ?", (hold_id,))
+            repo.delete_hold(conn, hold_id)
             repo.update_package(conn, record.metrc_number, at)
-            self._audit(
+            repo.append_audit(
                 conn,
                 at,
-                record.metrc_number,
-                actor,
-                "hold",
-                "grams_held",
-                f"Hold released: {hold.reason}",
-                before_mg=record.held_mg,
-                after_mg=record.held_mg - hold.grams_mg,
+                AuditEntry(
+                    metrc_number=record.metrc_number,
+                    actor=actor,
+                    action="hold",
+                    field="grams_held",
+                    reason=f"Hold released: {hold.reason}",
+                    before_mg=record.held_mg,
+                    after_mg=record.held_mg - hold.grams_mg,
+                ),
             )
             append_change(conn, record.metrc_number, "holds", at)
             return self._require(conn, record.metrc_number)
@@ -334,14 +374,21 @@ class FinishedGoodsService(WritingService):
         with self._write() as (conn, at):
             record = self._require(conn, metrc_number)
             sku_key = canonical_sku(body.sku, set(record.custom_skus), "sku")
-            seen = conn.execute(
-                "SELECT sku, units FROM decrements WHERE metrc_number = ? AND idempotency_key = ?",
-                (record.metrc_number, key),
-            ).fetchone()
+            seen = repo.find_decrement(conn, record.metrc_number, key)
             if seen is not None:
-                return DecrementOutcome(False, record, seen["sku"], seen["units"])
+                if (seen.sku, seen.units) != (sku_key, body.units):
+                    raise Conflict(
+                        f"idempotency_key {key!r} was already used on {record.metrc_number} for "
+                        f"{seen.units} x {seen.sku}; use a new key for a different sale",
+                        code="idempotency_conflict",
+                        sku=seen.sku,
+                        units=seen.units,
+                    )
+                return DecrementOutcome(False, record, seen.sku, seen.units)
             if record.status != "active":
                 raise Conflict(f"{record.metrc_number} is {record.status}; it sells nothing")
+            if record.problem:
+                raise Conflict(f"{record.metrc_number} sells nothing until fixed: {record.problem}")
             grams = body.units * record.sku(sku_key).mg_per_sale_unit
             if grams > record.available_mg:
                 raise Conflict(
@@ -350,53 +397,23 @@ class FinishedGoodsService(WritingService):
                     available_grams=mg_to_grams(record.available_mg),
                     requested_grams=mg_to_grams(grams),
                 )
-            conn.execute(
-                "INSERT INTO decrements (metrc_number, idempotency_key, sku, units, grams_mg,"
-                " applied_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (record.metrc_number, key, sku_key, body.units, grams, at),
-            )
+            repo.insert_decrement(conn, record.metrc_number, key, sku_key, body.units, grams, at)
             repo.update_package(conn, record.metrc_number, at, {"sold_mg": record.sold_mg + grams})
-            self._audit(
+            repo.append_audit(
                 conn,
                 at,
-                record.metrc_number,
-                actor,
-                "apex_decrement",
-                "grams_ordered",
-                f"Apex sale: {body.units} x {sku_key}",
-                before_mg=record.ordered_mg,
-                after_mg=record.ordered_mg + grams,
-                note=f"idempotency_key={key}",
+                AuditEntry(
+                    metrc_number=record.metrc_number,
+                    actor=actor,
+                    action="apex_decrement",
+                    field="grams_ordered",
+                    reason=f"Apex sale: {body.units} x {sku_key}",
+                    before_mg=record.ordered_mg,
+                    after_mg=record.ordered_mg + grams,
+                    note=f"idempotency_key={key}",
+                ),
             )
             append_change(conn, record.metrc_number, "decrement", at)
             return DecrementOutcome(
                 True, self._require(conn, record.metrc_number), sku_key, body.units
             )
-
-    @staticmethod
-    def _audit(
-        conn: sqlite3.Connection,
-        at: str,
-        metrc_number: str,
-        actor: str,
-        action: str,
-        field: str,
-        reason: str,
-        **values: object,
-    ) -> None:
-        repo.append_audit(
-            conn,
-            at,
-            AuditEntry(
-                metrc_number=metrc_number,
-                actor=actor,
-                action=action,
-                field=field,
-                reason=reason,
-                **values,  # type: ignore[arg-type]
-            ),
-        )
-
-
-def _is_unset(value: object) -> bool:
-    return value is msgspec.UNSET

@@ -1,12 +1,14 @@
-"""SKU types: the four defaults, their aliases, and per-package custom SKUs."""
+"""SKU types (the table lives in ``preroll_contract``), per-package SKU settings, and the
+checks of SKU keys a request names."""
 
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Collection
 
 import msgspec
 
+from preroll_contract import DEFAULT_SKUS, SKU_ALIASES, SkuType, canonical_sku_key
 from tracker_service.lib.errors import InvalidInput
 
 __all__ = [
@@ -19,18 +21,6 @@ __all__ = [
 ]
 
 
-class SkuType(msgspec.Struct, frozen=True):
-    """How much product one sale unit of a SKU takes."""
-
-    name: str
-    mg_per_unit: int
-    pack_size: int
-
-    @property
-    def mg_per_sale_unit(self) -> int:
-        return self.mg_per_unit * self.pack_size
-
-
 class SkuSetting(msgspec.Struct, frozen=True):
     """Per-package override for one SKU (guide §4.6)."""
 
@@ -38,31 +28,16 @@ class SkuSetting(msgspec.Struct, frozen=True):
     manual_units: int | None = None
 
 
-DEFAULT_SKUS: Final[dict[str, SkuType]] = {
-    "singles_0_5g": SkuType("Single 0.5g", 500, 1),
-    "singles_1g": SkuType("Single 1g", 1000, 1),
-    "box_0_5g_6pk": SkuType("Magnetic Box 0.5g 6pk", 500, 6),
-    "box_0_5g_12pk": SkuType("Magnetic Box 0.5g 12pk", 500, 12),
-}
-
-SKU_ALIASES: Final[dict[str, str]] = {
-    "singles_1_0g": "singles_1g",
-    "magnetic_box_6pk": "box_0_5g_6pk",
-    "magnetic_box_12pk": "box_0_5g_12pk",
-}
-
 _CUSTOM_KEY = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 
 
-def canonical_sku(key: str, custom_keys: frozenset[str] | set[str], field: str) -> str:
+def canonical_sku(key: str, custom_keys: Collection[str], field: str) -> str:
     """Map a default key, an alias or a custom key of the package to its canonical key."""
-    key = key.strip()
-    if key in DEFAULT_SKUS or key in custom_keys:
-        return key
-    if key in SKU_ALIASES:
-        return SKU_ALIASES[key]
+    canonical = canonical_sku_key(key, custom_keys)
+    if canonical is not None:
+        return canonical
     known = sorted({*DEFAULT_SKUS, *SKU_ALIASES, *custom_keys})
-    raise InvalidInput(field, f"unknown SKU {key!r}; known SKUs: {', '.join(known)}")
+    raise InvalidInput(field, f"unknown SKU {key.strip()!r}; known SKUs: {', '.join(known)}")
 
 
 def validate_custom_sku_key(key: str, field: str = "key") -> str:

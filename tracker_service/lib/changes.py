@@ -1,35 +1,18 @@
-"""The change feed: every committed package change gets a sequence number (the cursor).
-
-Writers append rows inside their transaction and call :meth:`ChangeSignal.notify` after the
-commit; long-polling readers wait on the signal instead of polling the database.
+"""The change feed's wake-up: every committed package change gets a sequence number (the
+cursor, kept by ``lib/repository.py``); writers call :meth:`ChangeSignal.notify` after the
+commit, and long-polling readers wait on the signal instead of polling the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import threading
+from collections.abc import Iterator
 
-__all__ = ["ChangeSignal", "append_change", "changes_since", "current_cursor"]
+from tracker_service.lib.errors import TooManyRequests
 
-
-def append_change(conn: sqlite3.Connection, metrc_number: str, kind: str, at: str) -> None:
-    conn.execute(
-        "INSERT INTO changes (metrc_number, kind, at) VALUES (?, ?, ?)", (metrc_number, kind, at)
-    )
-
-
-def current_cursor(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT MAX(seq) FROM changes").fetchone()
-    return int(row[0] or 0)
-
-
-def changes_since(conn: sqlite3.Connection, since: int, limit: int) -> list[sqlite3.Row]:
-    return conn.execute(
-        "SELECT seq, metrc_number, kind FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-        (since, limit),
-    ).fetchall()
+__all__ = ["ChangeSignal", "WaitSlots"]
 
 
 class ChangeSignal:
@@ -75,3 +58,35 @@ class ChangeSignal:
         """Return when ``event`` is set, or after ``timeout`` seconds."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+
+class WaitSlots:
+    """At most ``per_caller`` long-polls waiting at once per API key (SPEC §10.7).
+
+    ApexAPI keeps one; a caller stuck in a loop of new long-polls gets 429 instead of tying up
+    the server. Used from the event loop only.
+    """
+
+    def __init__(self, per_caller: int = 4) -> None:
+        self.per_caller = per_caller
+        self._waiting: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def slot(self, caller: str) -> Iterator[None]:
+        count = self._waiting.get(caller, 0)
+        if count >= self.per_caller:
+            raise TooManyRequests(
+                f"{count} change-feed requests of this API key are already waiting; wait for "
+                "one to answer before sending another",
+                retry_after=1,
+                code="too_many_waits",
+            )
+        self._waiting[caller] = count + 1
+        try:
+            yield
+        finally:
+            left = self._waiting[caller] - 1
+            if left:
+                self._waiting[caller] = left
+            else:
+                del self._waiting[caller]

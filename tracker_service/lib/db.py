@@ -1,29 +1,70 @@
 """SQLite access: one serialised writer, per-thread readers, schema migrations.
 
-All SQL of the tracker goes through :class:`Database` (and the repositories that take it), so a
-PostgreSQL backend can replace this module without touching services or routes.
+All SQL of the tracker goes through :class:`Database` and the feature repositories that take its
+connections (``*/repository.py``), so a PostgreSQL backend can replace them without touching
+services, routes or pages. A write that the storage cannot take (disk full, read-only file, I/O
+error) is rolled back and raised as :class:`StorageUnavailable` (503); reads go on meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 
+from preroll_contract import strain_key
+from tracker_service.lib.errors import StorageUnavailable
 from tracker_service.lib.schema import MIGRATIONS
 
-__all__ = ["Database", "SchemaTooNew"]
+__all__ = ["Conn", "Database", "SchemaTooNew"]
+
+log = logging.getLogger(__name__)
+
+#: What repositories take: a connection inside a transaction (writes) or a reader.
+Conn: TypeAlias = sqlite3.Connection
+
+#: Primary result codes that mean "the storage cannot take this write now" (sqlite3.h).
+_CAUSES = {
+    5: ("busy", "the database is locked by another program; try again in a moment"),
+    6: ("busy", "the database is locked by another program; try again in a moment"),
+    8: (
+        "read_only",
+        "the database file is read-only; check its owner and permissions on the server",
+    ),
+    10: ("io_error", "the disk reported an I/O error; check the server's disk"),
+    11: ("corrupt", "the database file is damaged; restore it from a backup"),
+    13: ("disk_full", "the disk (or the database's size limit) is full; free space on the server"),
+    14: ("cannot_open", "the database file cannot be opened; check that its folder exists"),
+    22: ("disk_full", "the database file is too large for the file system"),
+    26: ("corrupt", "the database file is damaged; restore it from a backup"),
+}
+#: Causes after which the writer connection is opened again: SQLite keeps a file it could
+#: only open read-only read-only for the connection's lifetime.
+_REOPEN = {"read_only", "cannot_open", "io_error"}
 
 
 class SchemaTooNew(RuntimeError):
     """The database was written by a newer tracker than this one."""
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives its -wal and -shm
+    files the same permissions), in a folder only the owner can list."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
+    conn.create_function("strain_key", 1, strain_key, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
     # FULL: an acknowledged change survives power loss, not just a process crash.
@@ -31,15 +72,28 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def storage_failure(exc: sqlite3.Error) -> StorageUnavailable | None:
+    """The 503 error for a failure of the storage itself, None for anything else."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    cause = _CAUSES.get(code & 0xFF)
+    if cause is None:
+        return None
+    kind, advice = cause
+    return StorageUnavailable(
+        f"the change was not saved: {advice} ({exc}). Reading still works.", cause=kind
+    )
+
+
 class Database:
     """A tracker database file. Writes are serialised; each one is a single transaction."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         self._write_lock = threading.Lock()
-        self._writer = _connect(self.path)
-        self._writer.execute("PRAGMA journal_mode = WAL")
+        self._writer: sqlite3.Connection | None = self._open_writer()
         self._local = threading.local()
         self._all_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -47,43 +101,62 @@ class Database:
         # A connection that never writes: its data_version changes whenever anyone commits.
         self._watcher = _connect(self.path)
 
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = _connect(self.path)
+        conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
     def _migrate(self) -> None:
-        with self._write_lock:
-            version = self._writer.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise SchemaTooNew(
-                    f"{self.path} has schema version {version}, newer than this tracker "
-                    f"({len(MIGRATIONS)}); upgrade preroll-tracker"
-                )
+        assert self._writer is not None
+        version = self._writer.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise SchemaTooNew(
+                f"{self.path} has schema version {version}, newer than this tracker "
+                f"({len(MIGRATIONS)}); upgrade preroll-tracker"
+            )
+        if version == len(MIGRATIONS):
+            return  # nothing to write: a read-only file still opens for reading
+        with self.transaction(migrating=True) as conn:
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _statements(script):
-                        self._writer.execute(statement)
-                    self._writer.execute(f"PRAGMA user_version = {number}")
-                    self._writer.execute("COMMIT")
-                except BaseException:
-                    self._writer.execute("ROLLBACK")
-                    raise
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
 
     @property
     def schema_version(self) -> int:
         return int(self.reader().execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed on success, rolled back on any exception."""
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def transaction(self, *, migrating: bool = False) -> Iterator[Conn]:
+        """One write transaction: committed on success, rolled back on any exception.
 
-    def reader(self) -> sqlite3.Connection:
+        A storage failure (also at COMMIT) leaves nothing half-written and raises
+        :class:`StorageUnavailable`; the next write tries the storage again.
+        """
+        with self._write_lock:
+            try:
+                if self._writer is None:
+                    self._writer = self._open_writer()
+                conn = self._writer
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:  # SQLite may have rolled back already
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                failure = storage_failure(exc)
+                if failure is None or migrating:
+                    raise
+                log.error("write refused by the storage: %s", exc)
+                if failure.extra["cause"] in _REOPEN and self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+                raise failure from exc
+
+    def reader(self) -> Conn:
         """This thread's read connection (WAL lets it read while a write is in progress)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
@@ -92,6 +165,16 @@ class Database:
             with self._readers_lock:
                 self._all_readers.append(conn)
         return conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Conn]:
+        """This thread's reader inside one read transaction: every query sees one state."""
+        conn = self.reader()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
 
     def data_version(self) -> int:
         """A number that changes after any commit, by this process or another one."""
@@ -104,7 +187,9 @@ class Database:
             self._all_readers.clear()
         self._watcher.close()
         with self._write_lock:
-            self._writer.close()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
 
 def _statements(script: str) -> Iterator[str]:

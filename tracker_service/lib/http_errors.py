@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from tracker_service.lib.decoding import describe
 from tracker_service.lib.errors import TrackerError
 
 __all__ = ["EXCEPTION_HANDLERS"]
@@ -21,12 +22,14 @@ log = logging.getLogger(__name__)
 _MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
 
 
-def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(body, status_code=status, media_type="application/json")
+def _json(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def _tracker_error(_: Request[Any, Any, Any], exc: TrackerError) -> Response[dict[str, Any]]:
-    return _json(exc.status_code, exc.body())
+    return _json(exc.status_code, exc.body(), exc.headers())
 
 
 def _field_of(item: dict[str, Any]) -> str | None:
@@ -85,18 +88,11 @@ def _validation_error(
     if first.get("source") == "body" and (precise := _body_error(request)):
         first = {"message": precise}
     message = str(first.get("message") or exc.detail)
-    field = _field_of(first) or "body"
     if "JSON is malformed" in message or "invalid json" in message.lower():
         return _json(400, {"error": "malformed_json", "detail": message, "field": "body"})
-    if "Object missing required field" in message:
-        missing = re.search(r"required field `(?P<name>[^`]+)`", message)
-        if missing:
-            field = f"{field}.{missing['name']}" if field != "body" else missing["name"]
-    elif "Object contains unknown field" in message:
-        unknown = re.search(r"unknown field `(?P<name>[^`]+)`", message)
-        if unknown:
-            field = f"{field}.{unknown['name']}" if field != "body" else unknown["name"]
-    return _json(422, {"error": "invalid_input", "detail": f"{field}: {message}", "field": field})
+    named, problem = describe(message)
+    field = named or _field_of(first) or "body"
+    return _json(422, {"error": "invalid_input", "detail": f"{field}: {problem}", "field": field})
 
 
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

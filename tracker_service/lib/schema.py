@@ -180,4 +180,54 @@ CREATE TABLE sessions (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
+# Strains match by one key (preroll_contract.strain_key, registered in SQLite as strain_key());
+# users can be disabled; order lines are never released by silence: an open line missing from
+# ApexAPI's report keeps its grams (missing_since) until a person releases it.
+_V4 = """
+ALTER TABLE packages ADD COLUMN strain_key TEXT NOT NULL DEFAULT '';
+UPDATE packages SET strain_key = strain_key(strain);
+DROP INDEX packages_strain;
+CREATE INDEX packages_strain_key ON packages (strain_key, status, created_at);
+
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+
+CREATE TABLE order_lines_v4 (
+    item_id         INTEGER PRIMARY KEY,
+    order_id        INTEGER NOT NULL,
+    invoice_number  TEXT NOT NULL,
+    store           TEXT NOT NULL,
+    strain          TEXT NOT NULL,
+    sku             TEXT NOT NULL,
+    units_ordered   INTEGER NOT NULL,
+    units_packed    INTEGER NOT NULL,
+    requested_metrc TEXT,
+    metrc_number    TEXT REFERENCES packages (metrc_number),
+    state           TEXT NOT NULL CHECK (state IN ('open', 'shipped', 'cancelled', 'released')),
+    reserved_mg     INTEGER NOT NULL DEFAULT 0,
+    packed_mg       INTEGER NOT NULL DEFAULT 0,
+    shipped_mg      INTEGER NOT NULL DEFAULT 0,
+    missing_since   TEXT,
+    released_by     TEXT,
+    released_at     TEXT,
+    reported_after_release_at TEXT,
+    first_seen_at   TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+INSERT INTO order_lines_v4 (item_id, order_id, invoice_number, store, strain, sku,
+    units_ordered, units_packed, requested_metrc, metrc_number, state, reserved_mg, packed_mg,
+    shipped_mg, released_by, released_at, first_seen_at, updated_at)
+SELECT item_id, order_id, invoice_number, store, strain, sku, units_ordered, units_packed,
+    requested_metrc, metrc_number,
+    CASE state WHEN 'removed' THEN 'released' ELSE state END,
+    reserved_mg, packed_mg, shipped_mg,
+    CASE state WHEN 'removed' THEN 'apexapi (no longer reported)' END,
+    CASE state WHEN 'removed' THEN updated_at END,
+    first_seen_at, updated_at
+FROM order_lines;
+DROP TABLE order_lines;
+ALTER TABLE order_lines_v4 RENAME TO order_lines;
+CREATE INDEX order_lines_package ON order_lines (metrc_number, state);
+CREATE INDEX order_lines_state ON order_lines (state, item_id);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)

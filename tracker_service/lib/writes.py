@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from tracker_service.lib.clock import now_iso
-from tracker_service.lib.db import Database
+from tracker_service.lib.db import Conn, Database
 
 __all__ = ["WritingService"]
 
@@ -19,7 +18,7 @@ class WritingService:
         self._on_commit = on_commit
 
     @contextmanager
-    def _write(self) -> Iterator[tuple[sqlite3.Connection, str]]:
+    def _write(self) -> Iterator[tuple[Conn, str]]:
         """A transaction and its timestamp; ``on_commit`` runs only after a commit."""
         with self.db.transaction() as conn:
             yield conn, now_iso()

@@ -6,7 +6,6 @@ import msgspec
 from litestar import get
 
 from tracker_service.batches.rules import ACTIVE_STAGES
-from tracker_service.finished_goods import repository as repo
 from tracker_service.lib.deps import ServicesDep
 from tracker_service.lib.grams import mg_to_grams
 
@@ -26,7 +25,7 @@ class Overview(msgspec.Struct):
 
 @get("/api/overview", sync_to_thread=True, summary="Counts for dashboards and connection checks")
 def overview(services: ServicesDep) -> Overview:
-    active = repo.load_packages(services.db.reader(), where="p.status = 'active'")
+    active = services.finished_goods.active_packages()
     by_stage = services.batches.counts_by_stage()
     return Overview(
         active_batches=sum(by_stage[stage] for stage in ACTIVE_STAGES),

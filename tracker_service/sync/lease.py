@@ -1,4 +1,5 @@
-"""The sync lease: at most one ApexAPI installation pushes quantities to Apex at a time."""
+"""The sync lease: at most one ApexAPI installation pushes quantities (and order lines) at a
+time. Writes that only the holder may make check it inside their own transaction (fencing)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from preroll_contract import NOT_LEASE_HOLDER
 from tracker_service.lib.clock import iso
-from tracker_service.lib.db import Database
+from tracker_service.lib.db import Conn, Database
 from tracker_service.lib.errors import Conflict
+from tracker_service.sync import repository as repo
 
 __all__ = ["LeaseService"]
 
@@ -23,27 +26,36 @@ class LeaseService:
         holder = holder.strip()
         now = self._clock()
         with self._db.transaction() as conn:
-            row = conn.execute("SELECT holder, expires_at FROM sync_lease WHERE id = 1").fetchone()
-            if row is not None and row["holder"] != holder and row["expires_at"] > now:
-                raise Conflict(f"the sync lease is held by {row['holder']}", holder=row["holder"])
+            row = repo.load_lease(conn)
+            if row is not None and row.holder != holder and row.expires_at > now:
+                raise Conflict(f"the sync lease is held by {row.holder}", holder=row.holder)
             expires = now + ttl_seconds
-            conn.execute(
-                "INSERT INTO sync_lease (id, holder, expires_at) VALUES (1, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET holder = excluded.holder,"
-                " expires_at = excluded.expires_at",
-                (holder, expires),
-            )
+            repo.save_lease(conn, holder, expires)
         return holder, iso(datetime.fromtimestamp(expires, UTC))
 
     def release(self, holder: str) -> bool:
         """Release the lease if ``holder`` has it; False when nobody held it."""
         holder = holder.strip()
         with self._db.transaction() as conn:
-            row = conn.execute("SELECT holder, expires_at FROM sync_lease WHERE id = 1").fetchone()
-            if row is None or row["expires_at"] <= self._clock():
-                conn.execute("DELETE FROM sync_lease")
+            row = repo.load_lease(conn)
+            if row is None or row.expires_at <= self._clock():
+                repo.delete_lease(conn)
                 return False
-            if row["holder"] != holder:
-                raise Conflict(f"the sync lease is held by {row['holder']}", holder=row["holder"])
-            conn.execute("DELETE FROM sync_lease")
+            if row.holder != holder:
+                raise Conflict(f"the sync lease is held by {row.holder}", holder=row.holder)
+            repo.delete_lease(conn)
             return True
+
+    def require_holder(self, conn: Conn, holder: str) -> None:
+        """Inside a write: refuse (409 ``not_lease_holder``) unless ``holder`` holds the lease
+        now, so an installation that lost it cannot undo its successor's work."""
+        row = repo.load_lease(conn)
+        current = row.holder if row is not None and row.expires_at > self._clock() else None
+        if current != holder.strip():
+            who = f"{current} holds it" if current else "nobody holds it now"
+            raise Conflict(
+                f"{holder.strip()!r} does not hold the sync lease ({who}); nothing was changed. "
+                "Take the lease (POST /api/sync/lease) before sending order lines",
+                code=NOT_LEASE_HOLDER,
+                holder=current,
+            )

@@ -1,40 +1,54 @@
-"""Order-line sync (SPEC §2.2, §3.4): reserve → pack → ship grams per open Apex order line.
+"""Order-line sync (SPEC §2.2, §3.4, §10.2): reserve → pack → ship grams per Apex order line.
 
-``PUT /api/sync/order-lines`` carries the full set of lines ApexAPI knows. The service compares
-each with what it stored last time and changes grams only by the difference, so a repeated PUT
-changes nothing. Lines without a METRC number go to the oldest active package of their strain
-with enough grams, and stay there (sticky).
+``PUT /api/sync/order-lines`` carries the full set of lines ApexAPI knows, from the holder of
+the sync lease only. The service compares each with what it stored last time and changes grams
+only by the difference, so a repeated PUT changes nothing. Lines without a METRC number go to
+the oldest active package of their strain with enough grams, and stay there (sticky).
+
+A reservation ends only by an explicit state (cancelled, shipped) or by a person: an open line
+missing from a later PUT keeps its grams and is listed to staff; a line a person released is
+not reserved again unless a person asks for it.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from tracker_service.finished_goods import repository as repo
+import msgspec
+
+from preroll_contract import OrderLine, OrderLinesPut, OrderLinesResult, strain_key
+from tracker_service.finished_goods import repository as fg_repo
 from tracker_service.finished_goods import validation as check
 from tracker_service.finished_goods.records import PackageRecord
 from tracker_service.finished_goods.repository import AuditEntry
 from tracker_service.finished_goods.skus import DEFAULT_SKUS, SKU_ALIASES
-from tracker_service.lib.changes import append_change
 from tracker_service.lib.clock import now_iso
-from tracker_service.lib.db import Database
-from tracker_service.lib.errors import InvalidInput
+from tracker_service.lib.db import Conn, Database
+from tracker_service.lib.errors import Conflict, InvalidInput, NotFound
 from tracker_service.lib.grams import mg_to_grams
-from tracker_service.sync.schemas import (
-    LineResult,
-    OrderLine,
-    OrderLinesResult,
-    UnassignedLine,
-)
+from tracker_service.lib.repository import append_change
+from tracker_service.sync import repository as repo
+from tracker_service.sync.lease import LeaseService
+from tracker_service.sync.repository import StoredLine
+from tracker_service.sync.schemas import LineResult, UnassignedLine
 
-__all__ = ["OrderLineService"]
+__all__ = ["LINE_QUERIES", "OrderLineService"]
+
+#: ``GET /api/sync/order-lines?state=``: stored states, and whether open lines are missing.
+LINE_QUERIES: dict[str, tuple[tuple[str, ...], bool | None]] = {
+    "held": (("open",), None),
+    "open": (("open",), False),
+    "missing": (("open",), True),
+    "released": (("released",), None),
+    "shipped": (("shipped",), None),
+    "cancelled": (("cancelled",), None),
+}
 
 
 @dataclass
 class _Package:
-    """A package plus what this PUT has changed on it so far (milligrams)."""
+    """A package plus what this write has changed on it so far (milligrams)."""
 
     record: PackageRecord
     reserved: int = 0
@@ -50,6 +64,9 @@ class _Package:
         return max(0, effective - committed)
 
     def sale_unit_mg(self, sku: str) -> int | None:
+        """Grams one sale unit of ``sku`` takes from this package; None when it cannot sell it."""
+        if self.record.problem:
+            return None
         key = SKU_ALIASES.get(sku, sku)
         if key in DEFAULT_SKUS:
             return DEFAULT_SKUS[key].mg_per_sale_unit
@@ -59,67 +76,120 @@ class _Package:
 
 @dataclass
 class _Run:
-    """One PUT's working state inside its transaction."""
+    """One write's working state inside its transaction."""
 
-    conn: sqlite3.Connection
+    conn: Conn
     at: str
     actor: str
     packages: dict[str, _Package | None] = field(default_factory=dict)
     results: list[LineResult] = field(default_factory=list)
     unassigned: list[UnassignedLine] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
     reserved_total: int = 0
     packed_total: int = 0
 
     def package(self, metrc: str) -> _Package | None:
         if metrc not in self.packages:
-            record = repo.load_package(self.conn, metrc)
+            record = fg_repo.load_package(self.conn, metrc)
             self.packages[metrc] = None if record is None else _Package(record)
         return self.packages[metrc]
 
     def candidates(self, strain: str) -> Iterator[_Package]:
-        records = repo.load_packages(
-            self.conn,
-            where="p.status = 'active' AND p.strain = ? COLLATE NOCASE",
-            params=(" ".join(strain.split()),),
-        )
-        for record in records:
+        for record in fg_repo.load_active_by_strain(self.conn, strain_key(strain)):
             package = self.package(record.metrc_number)
             if package is not None:
                 yield package
 
 
 class OrderLineService:
-    def __init__(self, db: Database, on_commit: Callable[[], None]) -> None:
+    def __init__(self, db: Database, lease: LeaseService, on_commit: Callable[[], None]) -> None:
         self._db = db
+        self._lease = lease
         self._on_commit = on_commit
 
-    def replace(self, lines: Sequence[OrderLine], actor: str) -> OrderLinesResult:
-        """Make the stored lines equal ``lines``; grams move only by the differences."""
+    def replace(self, put: OrderLinesPut, actor: str) -> OrderLinesResult:
+        """Make the stored lines equal ``put.lines``; grams move only by the differences."""
+        lines = put.lines
         requested = _validated(lines)
         with self._db.transaction() as conn:
+            self._lease.require_holder(conn, put.holder)
             run = _Run(conn, now_iso(), actor)
-            previous = _load_previous(conn, [line.item_id for line in lines])
+            previous = {line.item_id: line for line in repo.load_open_lines(conn)}
+            previous.update(
+                repo.load_lines_by_id(conn, [i for i in requested if i not in previous])
+            )
             # Lines already placed keep their package; place new ones after, oldest order first.
             ordered = sorted(
                 lines, key=lambda ln: (previous.get(ln.item_id) is None, ln.order_id, ln.item_id)
             )
             for line in ordered:
                 _apply_line(run, line, requested[line.item_id], previous.get(line.item_id))
-            for item_id, row in previous.items():
-                if item_id not in requested and row["state"] == "open":
-                    _release(run, row)
+            for item_id, prev in previous.items():
+                if item_id not in requested and prev.state == "open":
+                    _mark_missing(run, prev)
             _finish(run)
         self._on_commit()
-        run.results.sort(key=lambda r: r.item_id)
-        return OrderLinesResult(
-            lines=run.results,
-            unassigned=run.unassigned,
-            released=sorted(run.released),
-            reserved_grams=mg_to_grams(run.reserved_total),
-            packed_grams=mg_to_grams(run.packed_total),
-            shipped_grams=mg_to_grams(sum(p.shipped for p in run.packages.values() if p)),
-        )
+        return _result(run)
+
+    def lines(self, query: str) -> list[StoredLine]:
+        states, missing = LINE_QUERIES[query]
+        return repo.load_lines(self._db.reader(), states=states, missing=missing)
+
+    def release(self, item_id: int, actor: str) -> StoredLine:
+        """A person ends the reservation of a line ApexAPI no longer reports."""
+        with self._db.transaction() as conn:
+            run = _Run(conn, now_iso(), actor)
+            prev = _require(conn, item_id)
+            if prev.state != "open" or prev.missing_since is None:
+                raise Conflict(
+                    f"order line {item_id} is still reported by ApexAPI (or already ended); "
+                    "only lines no longer reported can be released here"
+                )
+            if prev.metrc_number:
+                _move_grams(
+                    run,
+                    prev.metrc_number,
+                    -prev.reserved_mg,
+                    -prev.packed_mg,
+                    0,
+                    f"{_describe(prev)}: released by {actor} (no longer reported by ApexAPI)",
+                )
+            line = msgspec.structs.replace(
+                prev,
+                state="released",
+                reserved_mg=0,
+                packed_mg=0,
+                missing_since=None,
+                released_by=actor,
+                released_at=run.at,
+                updated_at=run.at,
+            )
+            repo.save_line(conn, line)
+            _finish(run)
+        self._on_commit()
+        return line
+
+    def reserve_again(self, item_id: int, actor: str) -> StoredLine:
+        """A person asks for a released line to be reserved again (placed as a new line)."""
+        with self._db.transaction() as conn:
+            run = _Run(conn, now_iso(), actor)
+            prev = _require(conn, item_id)
+            if prev.state != "released":
+                raise Conflict(f"order line {item_id} is {prev.state}, not released")
+            wanted = check.metrc_number(prev.requested_metrc) if prev.requested_metrc else None
+            _place_open(run, _as_order_line(prev), wanted, None)
+            _finish(run)
+            stored = repo.load_lines_by_id(conn, [item_id])[item_id]
+        self._on_commit()
+        return stored
+
+
+def _require(conn: Conn, item_id: int) -> StoredLine:
+    found = repo.load_lines_by_id(conn, [item_id]).get(item_id)
+    if found is None:
+        raise NotFound(f"no order line {item_id}")
+    return found
 
 
 def _validated(lines: Sequence[OrderLine]) -> dict[int, str | None]:
@@ -138,31 +208,19 @@ def _validated(lines: Sequence[OrderLine]) -> dict[int, str | None]:
     return requested
 
 
-def _load_previous(conn: sqlite3.Connection, item_ids: list[int]) -> dict[int, sqlite3.Row]:
-    rows = {
-        row["item_id"]: row
-        for row in conn.execute("SELECT * FROM order_lines WHERE state = 'open'")
-    }
-    wanted = [i for i in item_ids if i not in rows]
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT * FROM order_lines WHERE item_id IN ({marks})", chunk):
-            rows[row["item_id"]] = row
-    return rows
-
-
-def _apply_line(run: _Run, line: OrderLine, wanted: str | None, prev: sqlite3.Row | None) -> None:
-    was_open = prev is not None and prev["state"] == "open"
-    if line.state == "open":
-        if prev is not None and prev["state"] in ("shipped", "cancelled"):
-            _keep(run, line, prev, f"line already {prev['state']}; later changes are ignored")
+def _apply_line(run: _Run, line: OrderLine, wanted: str | None, prev: StoredLine | None) -> None:
+    was_open = prev is not None and prev.state == "open"
+    if prev is not None and prev.state == "released":
+        _after_release(run, line, prev)
+    elif line.state == "open":
+        if prev is not None and prev.state in ("shipped", "cancelled"):
+            _keep(run, line, prev, f"line already {prev.state}; later changes are ignored")
             return
         _place_open(run, line, wanted, prev if was_open else None)
     elif line.state == "shipped":
-        if prev is not None and prev["state"] == "shipped":
+        if prev is not None and prev.state == "shipped":
             _keep(run, line, prev, None)
-        elif was_open and prev is not None and prev["metrc_number"]:
+        elif was_open and prev is not None and prev.metrc_number:
             _ship(run, line, prev)
         else:
             # First seen already shipped (or never placed): no grams move (SPEC §3.5).
@@ -170,18 +228,45 @@ def _apply_line(run: _Run, line: OrderLine, wanted: str | None, prev: sqlite3.Ro
     else:
         if was_open and prev is not None:
             _release_from(run, prev, line, "cancelled: reservation released")
-        _store(run, line, prev["metrc_number"] if prev else None, 0, 0, 0, "cancelled", prev)
+            run.released.append(line.item_id)
+        _store(run, line, prev.metrc_number if prev else None, 0, 0, 0, "cancelled", prev)
 
 
-def _place_open(run: _Run, line: OrderLine, wanted: str | None, prev: sqlite3.Row | None) -> None:
-    placed: str | None = prev["metrc_number"] if prev is not None else None
+def _after_release(run: _Run, line: OrderLine, prev: StoredLine) -> None:
+    """A line a person released: never reserved again by a PUT, only reported."""
+    if line.state == "open":
+        if prev.reported_after_release_at is None:
+            repo.save_line(
+                run.conn, msgspec.structs.replace(prev, reported_after_release_at=run.at)
+            )
+        _keep(
+            run,
+            line,
+            prev,
+            f"released in the tracker by {prev.released_by} at {prev.released_at}; a person "
+            "can reserve it again on the tracker's Order lines page",
+        )
+        return
+    reason = None
+    if line.state == "shipped" and prev.packed_mg == 0 and line.units_packed:
+        reason = (
+            "shipped after it was released in the tracker: its grams were not taken off the "
+            "package; record them with an adjustment"
+        )
+    _store(run, line, prev.metrc_number, 0, 0, 0, line.state, prev)
+    if reason:
+        run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
+
+
+def _place_open(run: _Run, line: OrderLine, wanted: str | None, prev: StoredLine | None) -> None:
+    placed: str | None = prev.metrc_number if prev is not None else None
     if wanted is not None and wanted != placed:
         placed = wanted
     package = run.package(placed) if placed else None
     if placed and package is None:
         return _unassigned(run, line, prev, f"package {placed} not found")
     if package is not None and package.sale_unit_mg(line.sku) is None:
-        return _unassigned(run, line, prev, f"package {placed} has no SKU {line.sku!r}")
+        return _unassigned(run, line, prev, _cannot_sell(package, line.sku))
     if package is None:
         package = _choose_package(run, line)
         if package is None:
@@ -196,14 +281,21 @@ def _place_open(run: _Run, line: OrderLine, wanted: str | None, prev: sqlite3.Ro
     packed = line.units_packed * unit
     reserved = max(0, line.units_ordered - line.units_packed) * unit
     tag = package.record.metrc_number
-    if prev is not None and prev["metrc_number"] and prev["metrc_number"] != tag:
+    if prev is not None and prev.metrc_number and prev.metrc_number != tag:
         _release_from(run, prev, line, f"moved to {tag}")
         prev_reserved = prev_packed = 0
     else:
-        prev_reserved = prev["reserved_mg"] if prev is not None else 0
-        prev_packed = prev["packed_mg"] if prev is not None else 0
+        prev_reserved = prev.reserved_mg if prev is not None else 0
+        prev_packed = prev.packed_mg if prev is not None else 0
     _move(run, tag, reserved - prev_reserved, packed - prev_packed, 0, line, "order line synced")
     _store(run, line, tag, reserved, packed, 0, "open", prev)
+
+
+def _cannot_sell(package: _Package, sku: str) -> str:
+    tag = package.record.metrc_number
+    if package.record.problem:
+        return f"package {tag} sells nothing until fixed: {package.record.problem}"
+    return f"package {tag} has no SKU {sku!r}"
 
 
 def _choose_package(run: _Run, line: OrderLine) -> _Package | None:
@@ -214,16 +306,17 @@ def _choose_package(run: _Run, line: OrderLine) -> _Package | None:
     return None
 
 
-def _ship(run: _Run, line: OrderLine, prev: sqlite3.Row) -> None:
-    tag = prev["metrc_number"]
+def _ship(run: _Run, line: OrderLine, prev: StoredLine) -> None:
+    tag = prev.metrc_number
+    assert tag is not None
     package = run.package(tag)
     unit = package.sale_unit_mg(line.sku) if package else None
-    shipped = line.units_packed * unit if unit else prev["packed_mg"]
+    shipped = line.units_packed * unit if unit else prev.packed_mg
     _move(
         run,
         tag,
-        -prev["reserved_mg"],
-        -prev["packed_mg"],
+        -prev.reserved_mg,
+        -prev.packed_mg,
         shipped,
         line,
         "shipped: packed grams left the package",
@@ -231,43 +324,42 @@ def _ship(run: _Run, line: OrderLine, prev: sqlite3.Row) -> None:
     _store(run, line, tag, 0, 0, shipped, "shipped", prev)
 
 
-def _release(run: _Run, prev: sqlite3.Row) -> None:
-    if prev["metrc_number"]:
-        _move_grams(
-            run,
-            prev["metrc_number"],
-            -prev["reserved_mg"],
-            -prev["packed_mg"],
-            0,
-            f"Order {prev['invoice_number']} item {prev['item_id']}: line no longer "
-            "open in Apex; released",
+def _mark_missing(run: _Run, prev: StoredLine) -> None:
+    """An open line ApexAPI no longer reports keeps its grams until a person releases it."""
+    run.missing.append(prev.item_id)
+    if prev.missing_since is None:
+        repo.save_line(
+            run.conn, msgspec.structs.replace(prev, missing_since=run.at, updated_at=run.at)
         )
-    run.conn.execute(
-        "UPDATE order_lines SET state = 'removed', reserved_mg = 0, packed_mg = 0,"
-        " updated_at = ? WHERE item_id = ?",
-        (run.at, prev["item_id"]),
-    )
-    run.released.append(prev["item_id"])
+        if prev.metrc_number:
+            package = run.package(prev.metrc_number)
+            if package is not None:
+                package.touched = True  # on the change feed: staff pages show it at once
 
 
-def _keep(run: _Run, line: OrderLine, prev: sqlite3.Row, reason: str | None) -> None:
+def _keep(run: _Run, line: OrderLine, prev: StoredLine, reason: str | None) -> None:
     run.results.append(
-        _result(line.item_id, prev["state"], prev["metrc_number"], 0, 0, prev["shipped_mg"])
+        _line_result(line.item_id, prev.state, prev.metrc_number, 0, 0, prev.shipped_mg)
     )
     if reason:
         run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
 
 
-def _unassigned(run: _Run, line: OrderLine, prev: sqlite3.Row | None, reason: str) -> None:
-    if prev is not None and prev["metrc_number"]:
+def _unassigned(run: _Run, line: OrderLine, prev: StoredLine | None, reason: str) -> None:
+    if prev is not None and prev.metrc_number:
         _release_from(run, prev, line, f"unassigned: {reason}")
     _store(run, line, None, 0, 0, 0, "open", prev)
     run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
 
 
-def _release_from(run: _Run, prev: sqlite3.Row, line: OrderLine, what: str) -> None:
+def _release_from(run: _Run, prev: StoredLine, line: OrderLine, what: str) -> None:
     """Give back what ``prev`` had reserved and packed on its package."""
-    _move(run, prev["metrc_number"], -prev["reserved_mg"], -prev["packed_mg"], 0, line, what)
+    if prev.metrc_number:
+        _move(run, prev.metrc_number, -prev.reserved_mg, -prev.packed_mg, 0, line, what)
+
+
+def _describe(line: StoredLine | OrderLine) -> str:
+    return f"Order {line.invoice_number} item {line.item_id} ({line.store})"
 
 
 def _move(
@@ -279,8 +371,8 @@ def _move(
         reserved,
         packed,
         shipped,
-        f"Order {line.invoice_number} item {line.item_id} ({line.store}): "
-        f"{line.units_ordered} x {line.sku} ordered, {line.units_packed} packed; {what}",
+        f"{_describe(line)}: {line.units_ordered} x {line.sku} ordered, "
+        f"{line.units_packed} packed; {what}",
     )
 
 
@@ -295,7 +387,7 @@ def _move_grams(run: _Run, tag: str, reserved: int, packed: int, shipped: int, r
         ("current_grams", r.current_mg - package.shipped, -shipped),
     ):
         if delta:
-            repo.append_audit(
+            fg_repo.append_audit(
                 run.conn,
                 run.at,
                 AuditEntry(
@@ -322,55 +414,54 @@ def _store(
     packed: int,
     shipped: int,
     state: str,
-    prev: sqlite3.Row | None,
+    prev: StoredLine | None,
 ) -> None:
-    values = (
-        line.order_id,
-        line.invoice_number,
-        line.store,
-        " ".join(line.strain.split()),
-        line.sku.strip(),
-        line.units_ordered,
-        line.units_packed,
-        line.metrc_number,
-        tag,
-        state,
-        reserved,
-        packed,
-        shipped,
+    # A line once released keeps who released it until a person reserves it again.
+    kept = prev if prev is not None and state != "open" else None
+    stored = StoredLine(
+        item_id=line.item_id,
+        order_id=line.order_id,
+        invoice_number=line.invoice_number,
+        store=line.store,
+        strain=" ".join(line.strain.split()),
+        sku=line.sku.strip(),
+        units_ordered=line.units_ordered,
+        units_packed=line.units_packed,
+        requested_metrc=line.metrc_number,
+        metrc_number=tag,
+        state=state,
+        reserved_mg=reserved,
+        packed_mg=packed,
+        shipped_mg=shipped,
+        released_by=kept.released_by if kept else None,
+        released_at=kept.released_at if kept else None,
+        reported_after_release_at=kept.reported_after_release_at if kept else None,
+        first_seen_at=prev.first_seen_at if prev is not None else run.at,
+        updated_at=prev.updated_at if prev is not None else run.at,
     )
-    run.results.append(_result(line.item_id, state, tag, reserved, packed, shipped))
+    run.results.append(_line_result(line.item_id, state, tag, reserved, packed, shipped))
     run.reserved_total += reserved
     run.packed_total += packed
-    if prev is not None and tuple(prev[c] for c in _COLUMNS) == values:
-        return
-    run.conn.execute(
-        f"INSERT INTO order_lines (item_id, {', '.join(_COLUMNS)}, first_seen_at, updated_at)"
-        f" VALUES (?, {', '.join('?' * len(_COLUMNS))}, ?, ?)"
-        f" ON CONFLICT (item_id) DO UPDATE SET"
-        f" {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS)}, updated_at = excluded.updated_at",
-        (line.item_id, *values, run.at, run.at),
+    if stored != prev:
+        repo.save_line(run.conn, msgspec.structs.replace(stored, updated_at=run.at))
+
+
+def _as_order_line(stored: StoredLine) -> OrderLine:
+    return OrderLine(
+        order_id=stored.order_id,
+        item_id=stored.item_id,
+        invoice_number=stored.invoice_number,
+        store=stored.store,
+        strain=stored.strain,
+        sku=stored.sku,
+        units_ordered=stored.units_ordered,
+        units_packed=stored.units_packed,
+        metrc_number=stored.requested_metrc,
+        state="open",
     )
 
 
-_COLUMNS = (
-    "order_id",
-    "invoice_number",
-    "store",
-    "strain",
-    "sku",
-    "units_ordered",
-    "units_packed",
-    "requested_metrc",
-    "metrc_number",
-    "state",
-    "reserved_mg",
-    "packed_mg",
-    "shipped_mg",
-)
-
-
-def _result(
+def _line_result(
     item_id: int, state: str, tag: str | None, reserved: int, packed: int, shipped: int
 ) -> LineResult:
     return LineResult(
@@ -384,11 +475,24 @@ def _finish(run: _Run) -> None:
         if package is None or not package.touched:
             continue
         r = package.record
-        columns: dict[str, int | None] = {}
+        columns: dict[str, object] = {}
         if package.shipped:
             columns["current_mg"] = max(0, r.current_mg - package.shipped)
             if r.override_mg is not None:
                 # Shipped product physically left, so the physical count drops too.
                 columns["override_mg"] = max(0, r.override_mg - package.shipped)
-        repo.update_package(run.conn, tag, run.at, columns)
+        fg_repo.update_package(run.conn, tag, run.at, columns)
         append_change(run.conn, tag, "order_lines", run.at)
+
+
+def _result(run: _Run) -> OrderLinesResult:
+    run.results.sort(key=lambda r: r.item_id)
+    return OrderLinesResult(
+        lines=run.results,
+        unassigned=run.unassigned,
+        released=sorted(run.released),
+        missing=sorted(run.missing),
+        reserved_grams=mg_to_grams(run.reserved_total),
+        packed_grams=mg_to_grams(run.packed_total),
+        shipped_grams=mg_to_grams(sum(p.shipped for p in run.packages.values() if p)),
+    )

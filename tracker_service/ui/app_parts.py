@@ -20,6 +20,7 @@ from tracker_service.ui.auth_pages import AuthPages
 from tracker_service.ui.batch_pages import BatchPages
 from tracker_service.ui.common import LoginRequired
 from tracker_service.ui.fg_pages import FinishedGoodsPages
+from tracker_service.ui.order_line_pages import OrderLinePages
 from tracker_service.ui.overview_page import overview_page
 from tracker_service.ui.settings_pages import SettingsPages
 
@@ -32,6 +33,7 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     overview_page,
     BatchPages,
     FinishedGoodsPages,
+    OrderLinePages,
     SettingsPages,
     create_static_files_router(
         path="/static", directories=[HERE / "static"], include_in_schema=False

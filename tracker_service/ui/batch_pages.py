@@ -17,10 +17,10 @@ from tracker_service.batches.schemas import (
     BatchUpdate,
     WeightCheckCreate,
 )
+from tracker_service.lib.decoding import decode_form
 from tracker_service.lib.errors import InvalidInput
 from tracker_service.ui.common import (
     FormData,
-    number,
     page,
     redirect,
     services_of,
@@ -58,19 +58,15 @@ class BatchPages(Controller):
     @post("/", sync_to_thread=True)
     def create(self, request: AnyRequest, data: FormData) -> Response[Any]:
         def action(session: Any) -> Response[Any]:
-            body = BatchCreate(
-                strain=data.get("strain", ""),
-                flower_grams_in=number(data, "flower_grams_in"),
-                preroll_size_g=number(data, "preroll_size_g"),
-                target_count=number(data, "target_count", integer=True),
-                source_metrc=data.get("source_metrc") or None,
-                notes=data.get("notes", ""),
-            )
+            body = decode_form(data, BatchCreate)
             row = services_of(request).batches.create(body, session.actor)
-            return redirect(f"/batches/{row['id']}", f"Batch {row['code']} started.")
+            return redirect(f"/batches/{row.id}", f"Batch {row.code} started.")
 
         return submit(
-            request, data, action, lambda errors: self._list(request, 422, form=data, errors=errors)
+            request,
+            data,
+            action,
+            lambda errors, status: self._list(request, status, form=data, errors=errors),
         )
 
     @get("/{batch_id:int}", sync_to_thread=True)
@@ -78,13 +74,18 @@ class BatchPages(Controller):
         return page(request, "batch.html", session_of(request), **_detail(request, batch_id))
 
     def _again(
-        self, request: AnyRequest, batch_id: int, data: dict[str, str], errors: dict[str, str]
+        self,
+        request: AnyRequest,
+        batch_id: int,
+        data: dict[str, str],
+        errors: dict[str, str],
+        status: int,
     ) -> Template:
         return page(
             request,
             "batch.html",
             session_of(request),
-            status=422,
+            status=status,
             form=data,
             errors=errors,
             **_detail(request, batch_id),
@@ -95,34 +96,31 @@ class BatchPages(Controller):
         self, request: AnyRequest, batch_id: FromPath[int], data: FormData
     ) -> Response[Any]:
         def action(session: Any) -> Response[Any]:
-            body = AdvanceRequest(
-                to=data.get("to") or None,
-                reason=data.get("reason", ""),
-                override=data.get("override") == "on",
-                finished_metrc=data.get("finished_metrc") or None,
-            )
+            body = decode_form(data, AdvanceRequest, flags=("override",))
             row = services_of(request).batches.advance(
                 batch_id, body, session.actor, is_admin=session.is_admin
             )
-            return redirect(f"/batches/{batch_id}", f"{row['code']} is now {row['stage']}.")
+            return redirect(f"/batches/{batch_id}", f"{row.code} is now {row.stage}.")
 
         return submit(
-            request, data, action, lambda errors: self._again(request, batch_id, data, errors)
+            request,
+            data,
+            action,
+            lambda errors, status: self._again(request, batch_id, data, errors, status),
         )
 
     @post("/{batch_id:int}/update", sync_to_thread=True)
     def update(self, request: AnyRequest, batch_id: FromPath[int], data: FormData) -> Response[Any]:
         def action(session: Any) -> Response[Any]:
-            body = BatchUpdate(
-                prerolls_out=number(data, "prerolls_out", integer=True),
-                waste_grams=number(data, "waste_grams"),
-                notes=data.get("notes", ""),
-            )
+            body = decode_form(data, BatchUpdate, fields=("prerolls_out", "waste_grams", "notes"))
             services_of(request).batches.update(batch_id, body, session.actor)
             return redirect(f"/batches/{batch_id}", "Saved.")
 
         return submit(
-            request, data, action, lambda errors: self._again(request, batch_id, data, errors)
+            request,
+            data,
+            action,
+            lambda errors, status: self._again(request, batch_id, data, errors, status),
         )
 
     @post("/{batch_id:int}/weight-check", sync_to_thread=True)
@@ -130,21 +128,22 @@ class BatchPages(Controller):
         self, request: AnyRequest, batch_id: FromPath[int], data: FormData
     ) -> Response[Any]:
         def action(session: Any) -> Response[Any]:
-            raw = [w for w in re.split(r"[\s,;]+", data.get("weights", "").strip()) if w]
-            try:
-                weights = [float(w) for w in raw]
-            except ValueError:
-                raise InvalidInput(
-                    "weights", "enter weights in grams, e.g. 0.51 0.49 0.50"
-                ) from None
-            if not weights:
-                raise InvalidInput("weights", "enter at least one weight")
-            row = services_of(request).batches.add_weight_check(
-                batch_id, WeightCheckCreate(weights_grams=weights), session.actor
+            typed = [w for w in re.split(r"[\s,;]+", data.get("weights", "").strip()) if w]
+            if not typed:
+                raise InvalidInput("weights", "enter at least one weight, e.g. 0.51 0.49 0.50")
+            body = decode_form(
+                data,
+                WeightCheckCreate,
+                names={"weights_grams": "weights"},
+                values={"weights_grams": typed},
             )
-            result = "passed" if row["passed"] else "FAILED"
+            row = services_of(request).batches.add_weight_check(batch_id, body, session.actor)
+            result = "passed" if row.passed else "FAILED"
             return redirect(f"/batches/{batch_id}", f"Weight check {result}.")
 
         return submit(
-            request, data, action, lambda errors: self._again(request, batch_id, data, errors)
+            request,
+            data,
+            action,
+            lambda errors, status: self._again(request, batch_id, data, errors, status),
         )

@@ -22,7 +22,6 @@ __all__ = [
     "LoginRequired",
     "admin_session",
     "check_csrf",
-    "number",
     "page",
     "redirect",
     "session_of",
@@ -65,18 +64,6 @@ def check_csrf(session: Session, form: Mapping[str, str]) -> None:
         )
 
 
-def number(form: Mapping[str, str], field: str, *, integer: bool = False) -> Any:
-    raw = form.get(field, "").strip().replace(",", ".")
-    if not raw:
-        raise InvalidInput(field, "is required")
-    try:
-        return int(raw) if integer else float(raw)
-    except ValueError:
-        raise InvalidInput(
-            field, "must be a whole number" if integer else "must be a number"
-        ) from None
-
-
 def page(
     request: AnyRequest,
     template: str,
@@ -107,16 +94,17 @@ def submit(
     request: AnyRequest,
     form: Mapping[str, str],
     action: Callable[[Session], T],
-    on_error: Callable[[dict[str, str]], Response[Any]],
+    on_error: Callable[[dict[str, str], int], Response[Any]],
 ) -> T | Response[Any]:
-    """Run a form action: CSRF first; bad input re-renders the form with the error by the field."""
+    """Run a form action: CSRF first; bad input re-renders the form with the error by the
+    field (any other refusal above it), with the status the JSON API would answer."""
     session = session_of(request)
     check_csrf(session, form)
     try:
         return action(session)
     except InvalidInput as exc:
-        return on_error({exc.field: exc.detail.split(": ", 1)[-1]})
+        return on_error({exc.field: exc.problem}, exc.status_code)
     except TrackerError as exc:
         if isinstance(exc, Forbidden):
             raise
-        return on_error({"_form": exc.detail})
+        return on_error({"_form": exc.detail}, exc.status_code)

@@ -8,20 +8,24 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Template
+from msgspec import UNSET
 
 from tracker_service.finished_goods.presenters import to_history_entry, to_package_read
 from tracker_service.finished_goods.schemas import (
     AdjustRequest,
     CustomSkuBody,
+    CustomSkuKey,
     HoldCreate,
+    HoldRelease,
     PackageUpdate,
     SkuSettingUpdate,
 )
 from tracker_service.finished_goods.skus import DEFAULT_SKUS
 from tracker_service.finished_goods.validation import ADJUST_REASONS
+from tracker_service.lib.decoding import decode_form
+from tracker_service.lib.errors import InvalidInput
 from tracker_service.ui.common import (
     FormData,
-    number,
     page,
     redirect,
     services_of,
@@ -88,17 +92,13 @@ class FinishedGoodsPages(Controller):
             request,
             data,
             action,
-            lambda errors: self._package(request, metrc, 422, form=data, errors=errors),
+            lambda errors, status: self._package(request, metrc, status, form=data, errors=errors),
         )
 
     @post("/{metrc:str}/adjust", sync_to_thread=True)
     def adjust(self, request: AnyRequest, metrc: FromPath[str], data: FormData) -> Response[Any]:
         def do(session: Any) -> str:
-            body = AdjustRequest(
-                delta_grams=number(data, "delta_grams"),
-                reason=data.get("reason", ""),
-                note=data.get("note") or None,
-            )
+            body = decode_form(data, AdjustRequest, flags=("settles_apex_sales",))
             services_of(request).finished_goods.adjust(metrc, body, session.actor)
             return "Adjustment recorded."
 
@@ -107,21 +107,26 @@ class FinishedGoodsPages(Controller):
     @post("/{metrc:str}/override", sync_to_thread=True)
     def override(self, request: AnyRequest, metrc: FromPath[str], data: FormData) -> Response[Any]:
         def do(session: Any) -> str:
-            raw = data.get("physical_override_grams", "").strip()
-            grams = None if raw == "" else number(data, "physical_override_grams")
-            services_of(request).finished_goods.update(
-                metrc, PackageUpdate(physical_override_grams=grams), session.actor
+            # An empty box clears the count: the form sends null, as a JSON PATCH would.
+            given = data.get("physical_override_grams", "").strip()
+            body = decode_form(
+                data,
+                PackageUpdate,
+                fields=("physical_override_grams",),
+                values={} if given else {"physical_override_grams": None},
             )
-            return "Physical count saved." if grams is not None else "Override cleared."
+            services_of(request).finished_goods.update(metrc, body, session.actor)
+            return "Physical count saved." if given else "Override cleared."
 
         return self._act(request, metrc, data, do)
 
     @post("/{metrc:str}/status", sync_to_thread=True)
     def status(self, request: AnyRequest, metrc: FromPath[str], data: FormData) -> Response[Any]:
         def do(session: Any) -> str:
-            services_of(request).finished_goods.update(
-                metrc, PackageUpdate(status=data.get("status", "")), session.actor
-            )
+            body = decode_form(data, PackageUpdate, fields=("status",))
+            if body.status is UNSET:
+                raise InvalidInput("status", "choose a status")
+            services_of(request).finished_goods.update(metrc, body, session.actor)
             return "Status changed."
 
         return self._act(request, metrc, data, do)
@@ -133,13 +138,14 @@ class FinishedGoodsPages(Controller):
         def do(session: Any) -> str:
             fg = services_of(request).finished_goods
             updates = {}
-            for key in to_package_read(fg.get(metrc)).units:
+            for key in fg.get(metrc).units:
                 manual = data.get(f"manual_units.{key}", "").strip()
-                updates[key] = SkuSettingUpdate(
-                    excluded=data.get(f"excluded.{key}") == "on",
-                    manual_units=None
-                    if manual == ""
-                    else number(data, f"manual_units.{key}", integer=True),
+                updates[key] = decode_form(
+                    data,
+                    SkuSettingUpdate,
+                    names={"excluded": f"excluded.{key}", "manual_units": f"manual_units.{key}"},
+                    flags=("excluded",),
+                    values={} if manual else {"manual_units": None},
                 )
             fg.update_settings(metrc, updates, session.actor)
             return "SKU settings saved."
@@ -152,15 +158,11 @@ class FinishedGoodsPages(Controller):
     ) -> Response[Any]:
         def do(session: Any) -> str:
             fg = services_of(request).finished_goods
-            if data.get("delete"):
-                fg.delete_custom_sku(metrc, data["delete"], session.actor)
-                return f"Custom SKU {data['delete']} deleted."
-            body = CustomSkuBody(
-                key=data.get("key", ""),
-                name=data.get("name", ""),
-                grams_per_unit=number(data, "grams_per_unit"),
-                pack_size=number(data, "pack_size", integer=True),
-            )
+            if "delete" in data:
+                key = decode_form(data, CustomSkuKey, names={"key": "delete"}).key
+                fg.delete_custom_sku(metrc, key, session.actor)
+                return f"Custom SKU {key} deleted."
+            body = decode_form(data, CustomSkuBody)
             fg.put_custom_sku(metrc, body, session.actor, replace=True)
             return f"Custom SKU {body.key} saved."
 
@@ -170,14 +172,12 @@ class FinishedGoodsPages(Controller):
     def hold(self, request: AnyRequest, metrc: FromPath[str], data: FormData) -> Response[Any]:
         def do(session: Any) -> str:
             fg = services_of(request).finished_goods
-            if data.get("release"):
-                fg.delete_hold(metrc, int(data["release"]), session.actor)
+            if "release" in data:
+                release = decode_form(data, HoldRelease, names={"id": "release"})
+                fg.delete_hold(metrc, release.id, session.actor)
                 return "Hold released."
-            fg.add_hold(
-                metrc,
-                HoldCreate(grams=number(data, "grams"), reason=data.get("hold_reason", "")),
-                session.actor,
-            )
+            body = decode_form(data, HoldCreate, names={"reason": "hold_reason"})
+            fg.add_hold(metrc, body, session.actor)
             return "Hold placed."
 
         return self._act(request, metrc, data, do)

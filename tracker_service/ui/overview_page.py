@@ -10,7 +10,6 @@ from litestar import Request, get
 from litestar.response import Template
 
 from tracker_service.batches.rules import ACTIVE_STAGES, STAGES
-from tracker_service.finished_goods import repository as repo
 from tracker_service.lib.grams import mg_to_grams
 from tracker_service.ui.common import page, services_of, session_of
 
@@ -44,9 +43,9 @@ def overview_page(request: Request[Any, Any, Any]) -> Template:
     finished_today = [
         b
         for b in services.batches.list_batches(stage="complete")
-        if (b["completed_at"] or "").startswith(today)
+        if (b.completed_at or "").startswith(today)
     ]
-    packages = repo.load_packages(services.db.reader(), where="p.status = 'active'")
+    packages = services.finished_goods.active_packages()
     by_strain: dict[str, float] = defaultdict(float)
     for package in packages:
         by_strain[package.strain] += mg_to_grams(package.available_mg)
@@ -56,10 +55,8 @@ def overview_page(request: Request[Any, Any, Any]) -> Template:
         session,
         stages=[(stage, counts[stage]) for stage in STAGES],
         active=sum(counts[s] for s in ACTIVE_STAGES),
-        today_prerolls=sum(b["prerolls_out"] for b in finished_today),
-        today_grams=mg_to_grams(
-            sum(b["prerolls_out"] * b["preroll_size_mg"] for b in finished_today)
-        ),
+        today_prerolls=sum(b.prerolls_out for b in finished_today),
+        today_grams=mg_to_grams(sum(b.prerolls_out * b.preroll_size_mg for b in finished_today)),
         low=[p for p in packages if p.available_mg < LOW_GRAMS_MG],
         grams=mg_to_grams,
         chart=bar_chart(dict(sorted(by_strain.items()))),

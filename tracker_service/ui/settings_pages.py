@@ -7,11 +7,13 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
+from tracker_service.auth.schemas import PasswordReset, UserChoice, UserCreate
+from tracker_service.batches.schemas import TolerancesUpdate
+from tracker_service.lib.decoding import decode_form
 from tracker_service.ui.common import (
     FormData,
     admin_session,
     check_csrf,
-    number,
     page,
     redirect,
     services_of,
@@ -43,6 +45,16 @@ class SettingsPages(Controller):
             **extra,
         )
 
+    def _act(self, request: AnyRequest, data: dict[str, str], do: Any) -> Response[Any]:
+        """An admin form: CSRF, decode, act; errors re-render Settings next to the field."""
+        admin_session(request)
+        return submit(
+            request,
+            data,
+            lambda session: redirect("/settings", do(session)),
+            lambda errors, status: self._page(request, status, form=data, errors=errors),
+        )
+
     @get("/", sync_to_thread=True)
     def settings(self, request: AnyRequest) -> Template:
         return self._page(request)
@@ -57,29 +69,39 @@ class SettingsPages(Controller):
 
     @post("/tolerances", sync_to_thread=True)
     def tolerances(self, request: AnyRequest, data: FormData) -> Response[Any]:
-        admin_session(request)
+        def do(_: Any) -> str:
+            services_of(request).batches.set_tolerances(decode_form(data, TolerancesUpdate))
+            return "Tolerances saved."
 
-        def action(_: Any) -> Response[Any]:
-            services_of(request).batches.set_tolerances(
-                number(data, "unit_tolerance_pct"), number(data, "mean_tolerance_pct")
-            )
-            return redirect("/settings", "Tolerances saved.")
-
-        return submit(
-            request, data, action, lambda errors: self._page(request, 422, form=data, errors=errors)
-        )
+        return self._act(request, data, do)
 
     @post("/users", sync_to_thread=True)
     def add_user(self, request: AnyRequest, data: FormData) -> Response[Any]:
-        admin_session(request)
+        def do(_: Any) -> str:
+            body = decode_form(data, UserCreate)
+            services_of(request).users.create(body.username, body.password, body.role)
+            return f"User {body.username} created."
 
-        def action(_: Any) -> Response[Any]:
-            username = data.get("username", "").strip()
-            services_of(request).users.create(
-                username, data.get("password", ""), data.get("role", "staff")
+        return self._act(request, data, do)
+
+    @post("/users/enabled", sync_to_thread=True)
+    def set_enabled(self, request: AnyRequest, data: FormData) -> Response[Any]:
+        def do(session: Any) -> str:
+            body = decode_form(data, UserChoice, flags=("enabled",))
+            user = services_of(request).users.set_enabled(
+                body.username, body.enabled, by=session.username
             )
-            return redirect("/settings", f"User {username} created.")
+            if user.enabled:
+                return f"User {user.username} enabled."
+            return f"User {user.username} disabled; their sessions have ended."
 
-        return submit(
-            request, data, action, lambda errors: self._page(request, 422, form=data, errors=errors)
-        )
+        return self._act(request, data, do)
+
+    @post("/users/password", sync_to_thread=True)
+    def reset_password(self, request: AnyRequest, data: FormData) -> Response[Any]:
+        def do(_: Any) -> str:
+            body = decode_form(data, PasswordReset)
+            services_of(request).users.reset_password(body.username, body.new_password)
+            return f"Password of {body.username} reset; their sessions have ended."
+
+        return self._act(request, data, do)
