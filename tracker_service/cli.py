@@ -1,4 +1,8 @@
-"""``preroll-tracker``: serve the tracker, issue the API key, create logins (SPEC §2.4)."""
+"""``preroll-tracker``: serve the tracker, issue the API key, manage logins (SPEC §2.4).
+
+Every command that takes a value checks it like the web forms do and exits 2 with one line
+naming what is wrong, changing nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,39 @@ import argparse
 import getpass
 import logging
 import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from tracker_service.lib.errors import TrackerError
+
+if TYPE_CHECKING:
+    from tracker_service.auth.users import UserStore
 
 __all__ = ["default_db_path", "main"]
 
 PASSWORD_ENV = "PREROLL_TRACKER_PASSWORD"
+#: uvicorn's own default: a proxy on the same machine may say the request came over HTTPS.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1"
 
 
 def default_db_path() -> Path:
     """``$XDG_DATA_HOME/preroll-tracker/tracker.db`` (``~/.local/share`` when unset)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "preroll-tracker" / "tracker.db"
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 1 to 65535, not {port}")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,8 +60,16 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = with_db(commands.add_parser("serve", help="run the tracker web service"))
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument(
+        "--trusted-proxies",
+        default=os.environ.get("PREROLL_TRACKER_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
+        metavar="ADDRESSES",
+        help="comma-separated addresses of TLS proxies whose X-Forwarded-Proto/-For are "
+        "believed (sign-in cookies become Secure behind HTTPS); '' trusts none "
+        "(default: %(default)s)",
+    )
 
     key = with_db(commands.add_parser("api-key", help="generate the API key (ends the old one)"))
     key.add_argument(
@@ -54,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     role = user.add_mutually_exclusive_group(required=True)
     role.add_argument("--admin", metavar="NAME", help="create an admin user")
     role.add_argument("--staff", metavar="NAME", help="create a staff user")
+
+    with_db(commands.add_parser("list-users", help="list logins with role and status"))
+    for name, text in (
+        ("disable-user", "disable a login; its sessions end at once"),
+        ("enable-user", "enable a disabled login"),
+        ("reset-password", "set a login's password (asked for, or from the environment)"),
+    ):
+        with_db(commands.add_parser(name, help=text)).add_argument("username", metavar="NAME")
     return parser
 
 
@@ -62,27 +99,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         match args.command:
             case "serve":
-                return _serve(args.db, args.host, args.port, args.log_level)
+                return _serve(args.db, args.host, args.port, args.log_level, args.trusted_proxies)
             case "api-key":
                 return _api_key(args.db)
             case "create-user":
                 return _create_user(
                     args.db, args.admin or args.staff, "admin" if args.admin else "staff"
                 )
+            case "list-users":
+                return _with_users(args.db, _list_users)
+            case "disable-user" | "enable-user":
+                enabled = args.command == "enable-user"
+                return _with_users(
+                    args.db, lambda users: _set_enabled(users, args.username, enabled)
+                )
+            case "reset-password":
+                return _reset_password(args.db, args.username)
     except TrackerError as exc:
         print(f"preroll-tracker: {exc.detail}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:
+        print(f"preroll-tracker: cannot use the database {args.db}: {exc}", file=sys.stderr)
         return 2
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
-def _serve(db: Path, host: str, port: int, log_level: str) -> int:
+def _serve(db: Path, host: str, port: int, log_level: str, trusted_proxies: str) -> int:
     import uvicorn
 
     from tracker_service.app import TrackerSettings, create_app
+    from tracker_service.lib.db import SchemaTooNew
     from tracker_service.services import Services
 
+    os.umask(0o077)  # the database, its journal and anything else written is the owner's only
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    services = Services.open(db)
+    try:
+        services = Services.open(db)
+    except SchemaTooNew as exc:
+        print(f"preroll-tracker: {exc}", file=sys.stderr)
+        return 2
     app = create_app(TrackerSettings(db_path=db), services=services)
     print(f"PreRollTracker serving {db} on http://{host}:{port}/", flush=True)
     # One process: the change feed's wake-ups and the /apex-calculate cache live in memory.
@@ -95,6 +150,8 @@ def _serve(db: Path, host: str, port: int, log_level: str) -> int:
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
+        proxy_headers=bool(trusted_proxies.strip()),
+        forwarded_allow_ips=trusted_proxies.strip() or None,
     )
 
     class Server(uvicorn.Server):
@@ -102,8 +159,10 @@ def _serve(db: Path, host: str, port: int, log_level: str) -> int:
             super().handle_exit(sig, frame)
             services.signal.close()
 
-    Server(config).run()
-    return 0
+    server = Server(config)
+    server.run()
+    # uvicorn reports a port it could not bind and returns without serving.
+    return 0 if server.started else 1
 
 
 def _api_key(db: Path) -> int:
@@ -120,23 +179,68 @@ def _api_key(db: Path) -> int:
     return 0
 
 
-def _create_user(db: Path, username: str, role: str) -> int:
-    from tracker_service.auth.users import UserStore
-    from tracker_service.lib.db import Database
-
+def _password(username: str) -> str | None:
+    """The password from the environment, or asked for twice; None when the two differ."""
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
         password = getpass.getpass(f"Password for {username}: ")
         if password != getpass.getpass("Repeat the password: "):
-            print("preroll-tracker: the passwords differ; nothing was created", file=sys.stderr)
-            return 2
+            print("preroll-tracker: the passwords differ; nothing was changed", file=sys.stderr)
+            return None
+    return password
+
+
+def _with_users(db: Path, do: Callable[[UserStore], int]) -> int:
+    from tracker_service.auth.users import UserStore
+    from tracker_service.lib.db import Database
+
     database = Database(db)
     try:
-        UserStore(database).create(username, password, role)
+        return do(UserStore(database))
     finally:
         database.close()
-    print(f"Created {role} user {username!r} in {db}")
+
+
+def _create_user(db: Path, username: str, role: str) -> int:
+    password = _password(username)
+    if password is None:
+        return 2
+
+    def create(users: UserStore) -> int:
+        users.create(username, password, role)
+        print(f"Created {role} user {username!r} in {db}")
+        return 0
+
+    return _with_users(db, create)
+
+
+def _list_users(users: UserStore) -> int:
+    for user in users.list_users():
+        status = "enabled" if user.disabled_at is None else f"disabled {user.disabled_at[:10]}"
+        print(f"{user.username}\t{user.role}\t{status}")
     return 0
+
+
+def _set_enabled(users: UserStore, username: str, enabled: bool) -> int:
+    user = users.set_enabled(username, enabled)
+    if enabled:
+        print(f"Enabled {user.username}")
+    else:
+        print(f"Disabled {user.username}; their sessions have ended")
+    return 0
+
+
+def _reset_password(db: Path, username: str) -> int:
+    password = _password(username)
+    if password is None:
+        return 2
+
+    def reset(users: UserStore) -> int:
+        users.reset_password(username, password)
+        print(f"Password of {username} reset; their sessions have ended")
+        return 0
+
+    return _with_users(db, reset)
 
 
 if __name__ == "__main__":  # pragma: no cover

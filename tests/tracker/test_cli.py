@@ -53,7 +53,8 @@ def test_create_user_reads_the_password_from_the_environment(tmp_path: Path) -> 
     users = UserStore(database)
     assert users.verify("maria", "correct horse").role == "admin"
     assert users.verify("maria", "wrong horse") is None
-    stored = database.reader().execute("SELECT password_hash FROM users").fetchone()[0]
+    with database.read() as conn:
+        stored = conn.execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored.startswith("$argon2id$")
     database.close()
 

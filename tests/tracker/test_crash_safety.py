@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,61 +11,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.tracker.serve_process import ServeProcess, new_api_key
+
 TAG = "1A4060300077777777"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(db: Path, port: int, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tracker_service",
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/overview", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("tracker did not start")
-
-
-def _api_key(db: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "tracker_service", "api-key", "--db", str(db), "--new"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 @pytest.mark.slow
 def test_sigkill_during_writes_loses_no_acknowledged_change(tmp_path: Path) -> None:
     """After SIGKILL mid-load: integrity_check ok, every 200-answered change is present."""
     db = tmp_path / "tracker.db"
-    key = _api_key(db)
-    port = _free_port()
-    server = _start(db, port)
-    base = f"http://127.0.0.1:{port}"
+    key = new_api_key(db)
+    running = ServeProcess(db, log_level="warning").__enter__()
+    server, base = running.process, running.base_url
+    assert server is not None
     headers = {"X-API-Key": key}
     httpx.post(
         f"{base}/api/finished-goods",
@@ -103,8 +57,8 @@ def test_sigkill_during_writes_loses_no_acknowledged_change(tmp_path: Path) -> N
     for worker in workers:
         worker.start()
     time.sleep(2.0)
-    os.kill(server.pid, signal.SIGKILL)
-    server.wait()
+    server.kill()
+    running.stop()
     stop.set()
     for worker in workers:
         worker.join()
@@ -122,8 +76,8 @@ def test_sigkill_during_writes_loses_no_acknowledged_change(tmp_path: Path) -> N
     assert sold_mg == len(stored) * 1000
     assert audited == len(stored)
 
-    server = _start(db, port)
-    try:
+    with ServeProcess(db, log_level="warning") as again:
+        base = again.base_url
         package = httpx.get(f"{base}/api/finished-goods/{TAG}", headers=headers).json()
         assert package["grams_ordered"] == len(stored)
         replay = httpx.post(
@@ -132,9 +86,6 @@ def test_sigkill_during_writes_loses_no_acknowledged_change(tmp_path: Path) -> N
             json={"sku": "singles_1g", "units": 1, "idempotency_key": acknowledged[-1]},
         ).json()
         assert replay["applied"] is False
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(tmp_path: Path) -> None:
@@ -142,10 +93,9 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(tmp_path: P
     feed and the server stops cleanly; it used to hold the restart 5 s, cut the request and
     log an ERROR with a traceback."""
     db = tmp_path / "tracker.db"
-    key = _api_key(db)
-    port = _free_port()
-    server = _start(db, port, stderr=subprocess.PIPE)
-    base, headers = f"http://127.0.0.1:{port}", {"X-API-Key": key}
+    key = new_api_key(db)
+    server = ServeProcess(db, log_level="warning").__enter__()
+    base, headers = server.base_url, {"X-API-Key": key}
     httpx.post(
         f"{base}/api/finished-goods",
         headers=headers,
@@ -170,12 +120,11 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(tmp_path: P
     waiting = threading.Thread(target=long_poll)
     waiting.start()
     time.sleep(1.0)  # the request is in the server, waiting for a change
-    server.send_signal(signal.SIGTERM)
-    _, errors = server.communicate(timeout=20)
+    returncode = server.stop()
     waiting.join(10)
-    assert server.returncode == -signal.SIGTERM  # uvicorn re-raises the signal once stopped
+    assert returncode == -signal.SIGTERM  # uvicorn re-raises the signal once stopped
     answer = answers[0]
     assert isinstance(answer, httpx.Response), answer
     assert answer.status_code == 200
     assert answer.json() == {"cursor": cursor, "changes": []}
-    assert b"ERROR" not in errors and b"Traceback" not in errors, errors.decode()
+    assert "ERROR" not in server.output and "Traceback" not in server.output, server.output

@@ -15,9 +15,9 @@ def test_new_database_is_migrated_wal_with_foreign_keys(tmp_path: Path) -> None:
     """A new file gets every migration, WAL journaling and enforced foreign keys."""
     db = Database(tmp_path / "t.db")
     assert db.schema_version == len(MIGRATIONS)
-    conn = db.reader()
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with db.read() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError), db.transaction() as tx:
         tx.execute(
             "INSERT INTO holds (metrc_number, grams_mg, reason, created_by, created_at)"
@@ -48,7 +48,8 @@ def test_audit_log_is_append_only(tmp_path: Path) -> None:
     for statement in ("UPDATE audit_log SET reason = 'Theft'", "DELETE FROM audit_log"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"), db.transaction() as tx:
             tx.execute(statement)
-    assert db.reader().execute("SELECT reason FROM audit_log").fetchall()[0][0] == "Waste"
+    with db.read() as conn:
+        assert conn.execute("SELECT reason FROM audit_log").fetchall()[0][0] == "Waste"
 
 
 def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -57,4 +58,5 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), db.transaction() as tx:
         tx.execute("INSERT INTO settings (key, value) VALUES ('a', '1')")
         raise RuntimeError("boom")
-    assert db.reader().execute("SELECT COUNT(*) FROM settings").fetchone()[0] == 0
+    with db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM settings").fetchone()[0] == 0

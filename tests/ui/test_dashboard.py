@@ -3,8 +3,6 @@ simulator running (issue 6's dashboard cases)."""
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from tests.fakes.apex_sim import create_apex_app
 from tests.fakes.apex_state import ApexState
 from tests.fakes.engine_thread import EngineThread
 from tests.fakes.server_thread import ServerThread
-from tests.tracker.test_crash_safety import _api_key, _free_port, _start
+from tests.tracker.serve_process import ServeProcess, free_port, new_api_key
 from tests.ui.conftest import screenshot
 
 WEDDING_CAKE = "1A40603000123456"
@@ -29,9 +27,9 @@ WEDDING_CAKE = "1A40603000123456"
 class Stack:
     def __init__(self, tmp: Path) -> None:
         self.db = tmp / "tracker.db"
-        self.key = _api_key(self.db)
-        self.port = _free_port()
-        self.tracker = _start(self.db, self.port)
+        self.key = new_api_key(self.db)
+        self.port = free_port()
+        self.start_tracker()
         self.url = f"http://127.0.0.1:{self.port}"
         self.client = httpx.Client(base_url=self.url, headers={"X-API-Key": self.key})
         self.client.post(
@@ -41,11 +39,12 @@ class Stack:
         self.apex = seed_apex(ApexState())
 
     def stop_tracker(self) -> None:
-        os.kill(self.tracker.pid, signal.SIGKILL)
-        self.tracker.wait()
+        assert self.tracker.process is not None
+        self.tracker.process.kill()
+        self.tracker.stop()
 
     def start_tracker(self) -> None:
-        self.tracker = _start(self.db, self.port)
+        self.tracker = ServeProcess(self.db, port=self.port, log_level="warning").__enter__()
 
     def grams(self, field: str) -> float:
         return float(self.client.get(f"/api/finished-goods/{WEDDING_CAKE}").json()[field])
@@ -75,9 +74,7 @@ def running(browser: Browser, tmp_path: Path) -> Iterator[tuple[Stack, EngineThr
             finally:
                 context.close()
                 stack.client.close()
-                if stack.tracker.poll() is None:
-                    stack.tracker.terminate()
-                    stack.tracker.wait(timeout=10)
+                stack.tracker.stop()
 
 
 def test_lights_follow_the_tracker(running: tuple[Stack, EngineThread, Page]) -> None:

@@ -47,7 +47,7 @@ class ApiKeyStore:
         return key
 
     def active_prefix(self) -> str | None:
-        return repo.active_key_prefix(self._db.reader())
+        return self._db.query(repo.active_key_prefix)
 
     def identify(
         self, presented: str | bytes | None, data_version: int | None = None
@@ -74,7 +74,7 @@ class ApiKeyStore:
         with self._lock:
             keys = tuple(
                 (bytes.fromhex(key_hash), f"api-key:{prefix}")
-                for key_hash, prefix in repo.active_key_hashes(self._db.reader())
+                for key_hash, prefix in self._db.query(repo.active_key_hashes)
             )
             self._loaded = (version, keys)
             return keys

@@ -73,7 +73,7 @@ class SessionStore:
         if not token:
             return None
         hashed = token_hash(token)
-        row = repo.load_session(self._db.reader(), hashed)
+        row = self._db.query(repo.load_session, hashed)
         if row is None or row.expires_at <= self._clock() or row.disabled_at is not None:
             return None
         return Session(row.user_id, row.username, row.role, row.csrf_token, hashed)

@@ -76,17 +76,17 @@ class UserStore:
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, username: str) -> UserRow:
-        user = repo.load_user(self._db.reader(), username)
+        user = self._db.query(repo.load_user, username)
         if user is None:
             raise NotFound(f"no user {username!r}")
         return user
 
     def list_users(self) -> list[UserRow]:
-        return repo.load_users(self._db.reader())
+        return self._db.query(repo.load_users)
 
     def verify(self, username: str, password: str) -> UserRow | None:
         """The user when the password is right (disabled or not), else None."""
-        user = repo.load_user(self._db.reader(), username)
+        user = self._db.query(repo.load_user, username)
         ok = self._matches(None if user is None else user.password_hash, password)
         return user if ok and user is not None else None
 

@@ -35,7 +35,8 @@ class BatchService(WritingService):
     # -- tolerances --------------------------------------------------------------------------
 
     def tolerances(self, conn: Conn | None = None) -> rules.Tolerances:
-        stored = load_settings(conn or self.db.reader(), (_UNIT_KEY, _MEAN_KEY))
+        keys = (_UNIT_KEY, _MEAN_KEY)
+        stored = load_settings(conn, keys) if conn else self.db.query(load_settings, keys)
         default = rules.Tolerances()
         return rules.Tolerances(
             int(stored.get(_UNIT_KEY, default.unit_bp)), int(stored.get(_MEAN_KEY, default.mean_bp))
@@ -63,7 +64,11 @@ class BatchService(WritingService):
     def get(self, batch_id: int, conn: Conn | None = None) -> BatchRow:
         row = None
         if 0 < batch_id < 2**63:  # beyond SQLite's integers a batch cannot exist
-            row = repo.load_batch(conn or self.db.reader(), batch_id)
+            row = (
+                repo.load_batch(conn, batch_id)
+                if conn
+                else self.db.query(repo.load_batch, batch_id)
+            )
         if row is None:
             raise NotFound(f"no production batch {batch_id}")
         return row
@@ -74,16 +79,16 @@ class BatchService(WritingService):
         stages = None
         if active is not None:
             stages = [s for s in rules.STAGES if (s in rules.ACTIVE_STAGES) == active]
-        return repo.load_batches(self.db.reader(), stage=stage, stages=stages)
+        return self.db.query(repo.load_batches, stage=stage, stages=stages)
 
     def transitions(self, batch_id: int) -> list[TransitionRow]:
-        return repo.load_transitions(self.db.reader(), batch_id)
+        return self.db.query(repo.load_transitions, batch_id)
 
     def weight_checks(self, batch_id: int) -> list[WeightCheckRow]:
-        return repo.load_weight_checks(self.db.reader(), batch_id)
+        return self.db.query(repo.load_weight_checks, batch_id)
 
     def counts_by_stage(self) -> dict[str, int]:
-        return dict.fromkeys(rules.STAGES, 0) | repo.count_by_stage(self.db.reader())
+        return dict.fromkeys(rules.STAGES, 0) | self.db.query(repo.count_by_stage)
 
     # -- writes ------------------------------------------------------------------------------
 

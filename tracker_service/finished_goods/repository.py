@@ -80,25 +80,47 @@ def _json_columns(row: Any) -> tuple[dict[str, SkuSetting], dict[str, SkuType], 
     return settings, custom, None
 
 
+_MG_COLUMNS = (
+    "initial_mg",
+    "current_mg",
+    "override_mg",
+    "sold_mg",
+    "lines_reserved_mg",
+    "packed_mg",
+)
+
+
+def _milligrams(row: Any) -> tuple[dict[str, Any], str | None]:
+    """The gram columns as integers; one that is not (a hand edit) becomes 0 and a problem."""
+    values: dict[str, Any] = {}
+    problem = None
+    for name in _MG_COLUMNS:
+        value = row[name]
+        if value is None and name == "override_mg":
+            values[name] = None
+        elif isinstance(value, int) and not isinstance(value, bool):
+            values[name] = value
+        else:
+            values[name] = 0
+            problem = problem or f"the stored {name} is {value!r}, not a number of milligrams"
+    return values, problem
+
+
 def _record(row: Any, holds: list[Hold]) -> PackageRecord:
     settings, custom, problem = _json_columns(row)
+    amounts, not_numbers = _milligrams(row)
     return PackageRecord(
         metrc_number=row["metrc_number"],
         strain=row["strain"],
         status=row["status"],
-        initial_mg=row["initial_mg"],
-        current_mg=row["current_mg"],
-        override_mg=row["override_mg"],
-        sold_mg=row["sold_mg"],
-        lines_reserved_mg=row["lines_reserved_mg"],
-        packed_mg=row["packed_mg"],
+        **amounts,
         holds=tuple(holds),
         settings=settings,
         custom_skus=custom,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         status_changed_at=row["status_changed_at"],
-        load_problem=problem,
+        load_problem=not_numbers or problem,
     )
 
 

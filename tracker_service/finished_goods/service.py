@@ -64,24 +64,24 @@ class FinishedGoodsService(WritingService):
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, metrc_number: str) -> PackageRecord:
-        return self._require(self.db.reader(), metrc_number)
+        return self.db.query(self._require, metrc_number)
 
     def list_packages(
         self, status: str | None = None, strain: str | None = None
     ) -> list[PackageRecord]:
-        return repo.load_packages(
-            self.db.reader(),
+        return self.db.query(
+            repo.load_packages,
             status=None if status is None else check.status(status),
             strain_key=None if strain is None else strain_key(strain),
         )
 
     def active_packages(self) -> list[PackageRecord]:
-        return repo.load_active_packages(self.db.reader())
+        return self.db.query(repo.load_active_packages)
 
     def history(self, metrc_number: str) -> list[AuditRow]:
-        conn = self.db.reader()
-        record = self._require(conn, metrc_number)
-        return repo.load_history(conn, record.metrc_number)
+        with self.db.read() as conn:
+            record = self._require(conn, metrc_number)
+            return repo.load_history(conn, record.metrc_number)
 
     # -- writes ------------------------------------------------------------------------------
 

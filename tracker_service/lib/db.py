@@ -12,10 +12,10 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeAlias
+from typing import Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from preroll_contract import strain_key
 from tracker_service.lib.errors import StorageUnavailable
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: What repositories take: a connection inside a transaction (writes) or a reader.
 Conn: TypeAlias = sqlite3.Connection
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: Primary result codes that mean "the storage cannot take this write now" (sqlite3.h).
 _CAUSES = {
@@ -34,7 +36,8 @@ _CAUSES = {
     6: ("busy", "the database is locked by another program; try again in a moment"),
     8: (
         "read_only",
-        "the database file is read-only; check its owner and permissions on the server",
+        "the database file is read-only: make it and its -wal and -shm files writable by the "
+        "service user on the server",
     ),
     10: ("io_error", "the disk reported an I/O error; check the server's disk"),
     11: ("corrupt", "the database file is damaged; restore it from a backup"),
@@ -43,8 +46,8 @@ _CAUSES = {
     22: ("disk_full", "the database file is too large for the file system"),
     26: ("corrupt", "the database file is damaged; restore it from a backup"),
 }
-#: Causes after which the writer connection is opened again: SQLite keeps a file it could
-#: only open read-only read-only for the connection's lifetime.
+#: Causes after which every connection is opened again: SQLite keeps a file it could only
+#: open read-only read-only while any connection of the process still has it open.
 _REOPEN = {"read_only", "cannot_open", "io_error"}
 
 
@@ -87,19 +90,25 @@ def storage_failure(exc: sqlite3.Error) -> StorageUnavailable | None:
 
 
 class Database:
-    """A tracker database file. Writes are serialised; each one is a single transaction."""
+    """A tracker database file. Writes are serialised; each one is a single transaction.
+
+    Reads take a connection from a small pool (:meth:`read`, :meth:`query`); each connection
+    belongs to a generation, and a storage failure that needs fresh file handles (a file that
+    was read-only) starts a new one: older connections are closed as soon as they are idle.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         _create_private(self.path)
         self._write_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = self._open_writer()
-        self._local = threading.local()
-        self._all_readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._generation = 0
+        self._pool: list[tuple[int, sqlite3.Connection]] = []
+        self._pool_lock = threading.Lock()
         self._migrate()
         # A connection that never writes: its data_version changes whenever anyone commits.
-        self._watcher = _connect(self.path)
+        self._watch_lock = threading.Lock()
+        self._watcher: tuple[int, sqlite3.Connection] | None = None
 
     def _open_writer(self) -> sqlite3.Connection:
         conn = _connect(self.path)
@@ -124,7 +133,8 @@ class Database:
 
     @property
     def schema_version(self) -> int:
-        return int(self.reader().execute("PRAGMA user_version").fetchone()[0])
+        with self.read() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
     def transaction(self, *, migrating: bool = False) -> Iterator[Conn]:
@@ -135,9 +145,7 @@ class Database:
         """
         with self._write_lock:
             try:
-                if self._writer is None:
-                    self._writer = self._open_writer()
-                conn = self._writer
+                conn = self._writable()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
@@ -156,36 +164,71 @@ class Database:
                     self._writer = None
                 raise failure from exc
 
-    def reader(self) -> Conn:
-        """This thread's read connection (WAL lets it read while a write is in progress)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _connect(self.path)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._all_readers.append(conn)
-        return conn
+    def _writable(self) -> sqlite3.Connection:
+        """Under the write lock: the writer, opened again after a storage failure."""
+        if self._writer is None:
+            # Handles opened while the file was read-only would keep it read-only for the
+            # whole process: close every idle one first.
+            self._drop_readers()
+            self._writer = self._open_writer()
+        return self._writer
+
+    def _drop_readers(self) -> None:
+        """Close idle read connections and the watcher; busy ones close when handed back."""
+        with self._pool_lock:
+            self._generation += 1
+            idle, self._pool = self._pool, []
+        for _, conn in idle:
+            conn.close()
+        with self._watch_lock:
+            if self._watcher is not None:
+                self._watcher[1].close()
+                self._watcher = None
 
     @contextmanager
-    def snapshot(self) -> Iterator[Conn]:
-        """This thread's reader inside one read transaction: every query sees one state."""
-        conn = self.reader()
-        conn.execute("BEGIN")
+    def read(self) -> Iterator[Conn]:
+        """A read connection from the pool (WAL lets it read while a write is in progress)."""
+        with self._pool_lock:
+            generation = self._generation
+            conn = self._pool.pop()[1] if self._pool else None
+        if conn is None:
+            conn = _connect(self.path)
         try:
             yield conn
         finally:
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            with self._pool_lock:
+                fresh = generation == self._generation
+                if fresh:
+                    self._pool.append((generation, conn))
+            if not fresh:
+                conn.close()
+
+    def query(self, fn: Callable[Concatenate[Conn, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(connection, ...)`` on a read connection: how services call their repositories."""
+        with self.read() as conn:
+            return fn(conn, *args, **kwargs)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Conn]:
+        """A read connection inside one read transaction: every query sees one state."""
+        with self.read() as conn:
+            conn.execute("BEGIN")
+            yield conn
 
     def data_version(self) -> int:
         """A number that changes after any commit, by this process or another one."""
-        return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+        with self._watch_lock:
+            if self._watcher is None:
+                self._watcher = (self._generation, _connect(self.path))
+            generation, watcher = self._watcher
+            version = int(watcher.execute("PRAGMA data_version").fetchone()[0])
+        # A new watcher counts from the start again: the generation keeps numbers unique.
+        return generation << 40 | version
 
     def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._all_readers:
-                conn.close()
-            self._all_readers.clear()
-        self._watcher.close()
+        self._drop_readers()
         with self._write_lock:
             if self._writer is not None:
                 self._writer.close()

@@ -27,6 +27,7 @@ _LENGTH = re.compile(r"^Expected `(?P<type>\w+)` of length (?P<op>>=|<=) (?P<lim
 _WRONG_TYPE = re.compile(r"^Expected `(?P<type>[^`]+)`, got `(?P<got>\w+)`$")
 _NAMED = re.compile(r"^Object (?P<what>missing required|contains unknown) field `(?P<name>[^`]+)`$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+_NOT_FINITE = re.compile(r"^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
 
 _TYPE_NAMES = {
     "int": "a whole number",
@@ -132,4 +133,7 @@ def decode_form(
     except msgspec.ValidationError as exc:
         field, problem = describe(str(exc))
         base = (field or "body").split("[", 1)[0].split(".", 1)[0]
-        raise InvalidInput(names.get(base, base), problem) from None
+        name = names.get(base, base)
+        if _NOT_FINITE.match(form.get(name, "").strip()):
+            problem = "must be a finite number"  # "nan" reads as a float, then fails its limits
+        raise InvalidInput(name, problem) from None

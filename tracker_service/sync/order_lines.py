@@ -134,7 +134,7 @@ class OrderLineService:
 
     def lines(self, query: str) -> list[StoredLine]:
         states, missing = LINE_QUERIES[query]
-        return repo.load_lines(self._db.reader(), states=states, missing=missing)
+        return self._db.query(repo.load_lines, states=states, missing=missing)
 
     def release(self, item_id: int, actor: str) -> StoredLine:
         """A person ends the reservation of a line ApexAPI no longer reports."""
@@ -186,7 +186,9 @@ class OrderLineService:
 
 
 def _require(conn: Conn, item_id: int) -> StoredLine:
-    found = repo.load_lines_by_id(conn, [item_id]).get(item_id)
+    found = None
+    if 0 <= item_id <= 2**62:  # beyond the ids Apex (and SQLite) can have: cannot exist
+        found = repo.load_lines_by_id(conn, [item_id]).get(item_id)
     if found is None:
         raise NotFound(f"no order line {item_id}")
     return found

@@ -42,8 +42,7 @@ async def changes(
     wait: Annotated[float, Parameter(ge=0, le=3600)] = 0.0,
 ) -> ChangeFeed:
     """Answers at once when something changed after ``since``; else waits up to ``wait`` s."""
-    conn = services.db.reader()
-    latest = current_cursor(conn)
+    latest = services.db.query(current_cursor)
     if since == 0 or since > latest:
         return ChangeFeed(cursor=latest, changes=[])
     with services.waits.slot(actor_of(request)):
@@ -51,12 +50,11 @@ async def changes(
 
 
 async def _wait_for_changes(services: Services, since: int, wait: float) -> ChangeFeed:
-    conn = services.db.reader()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
         event = services.signal.next_change()
-        rows = changes_since(conn, since, _PAGE)
+        rows = services.db.query(changes_since, since, _PAGE)
         if rows:
             seen: dict[tuple[str, str], Change] = {}
             for row in rows:

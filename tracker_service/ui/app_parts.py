@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -25,6 +26,8 @@ from tracker_service.ui.overview_page import overview_page
 from tracker_service.ui.settings_pages import SettingsPages
 
 __all__ = ["TEMPLATES", "UI_ROUTES", "ui_exception_handlers"]
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TEMPLATES = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
@@ -60,12 +63,17 @@ def ui_exception_handlers(api: Mapping[Any, Handler]) -> dict[Any, Handler]:
         def handle(request: AnyRequest, exc: Any) -> Response[Any]:
             if _is_api(request):
                 return api[kind](request, exc)
-            status = exc.status_code if isinstance(exc, TrackerError | HTTPException) else 500
-            detail = (
-                exc.detail
-                if isinstance(exc, TrackerError | HTTPException)
-                else ("Something went wrong; it is in the server log.")
-            )
+            status, detail = 500, "Something went wrong; it is in the server log."
+            if isinstance(exc, ValidationException):
+                status = 400
+                detail = (
+                    "The form could not be read (a field was sent twice or is not text); "
+                    "reload the page and try again. Nothing was saved."
+                )
+            elif isinstance(exc, TrackerError | HTTPException):
+                status, detail = exc.status_code, exc.detail
+            else:
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
             titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed"}
             return Template(
                 template_name="error.html",
@@ -84,5 +92,8 @@ def ui_exception_handlers(api: Mapping[Any, Handler]) -> dict[Any, Handler]:
     return {
         **api,
         LoginRequired: _login,
-        **{kind: html_or_json(kind) for kind in (TrackerError, HTTPException)},
+        **{
+            kind: html_or_json(kind)
+            for kind in (TrackerError, HTTPException, ValidationException, Exception)
+        },
     }
