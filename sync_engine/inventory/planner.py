@@ -90,6 +90,16 @@ def plan_sync(
     for tag, package in packages.items():
         by_strain[key_of(package.strain)].append((tag, package))
     problems = list(mapping.problems)
+    problems += [
+        MappingProblem(
+            kind="package_problem",
+            strain=package.strain,
+            detail=f"package {tag} sells nothing until it is fixed in the tracker: "
+            f"{package.problem}",
+        )
+        for tag, package in sorted(packages.items())
+        if package.problem
+    ]
     targets: dict[int, int] = {}
     for strain_key, batches in sorted(mapping.by_strain.items()):
         strain_packages = by_strain.get(strain_key)

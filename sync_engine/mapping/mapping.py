@@ -29,7 +29,9 @@ class BatchInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MappingProblem(msgspec.Struct, frozen=True, kw_only=True):
-    kind: str  # "skipped_product", "ambiguous", "unmatched_strain", "no_sku", "no_package"
+    # "skipped_product", "ambiguous", "unmatched_strain", "no_sku", "no_package",
+    # "package_problem" (the tracker cannot compute a package: it sells nothing until fixed)
+    kind: str
     strain: str
     detail: str
     batch_ids: tuple[int, ...] = ()

@@ -116,3 +116,15 @@ def test_mass_zeroing_is_held_back_until_confirmed() -> None:
         confirmed,
     )
     assert isinstance(few, Plan) and few.held_back is None
+
+
+def test_a_package_the_tracker_cannot_compute_is_shown_and_sells_nothing() -> None:
+    """A /apex-calculate entry with a problem (units 0) sets its batches to 0 and names the
+    package and the fix in the problems list, so the dashboard shows it."""
+    mapping = mapping_of("CannaDart - Gelato 0.5g")
+    broken = PackageCalc("Gelato", "active", 0, dict.fromkeys(DEFAULTS, 0), problem="pack size 0")
+    plan = plan_sync({"A": broken}, {}, mapping, {101: 40})
+    assert plan.actions == (SetQuantity(101, 0, 40, "Gelato", "singles_0_5g"),)
+    assert [(p.kind, p.detail) for p in plan.problems] == [
+        ("package_problem", "package A sells nothing until it is fixed in the tracker: pack size 0")
+    ]

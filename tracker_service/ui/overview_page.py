@@ -58,6 +58,8 @@ def overview_page(request: Request[Any, Any, Any]) -> Template:
         today_prerolls=sum(b.prerolls_out for b in finished_today),
         today_grams=mg_to_grams(sum(b.prerolls_out * b.preroll_size_mg for b in finished_today)),
         low=[p for p in packages if p.available_mg < LOW_GRAMS_MG],
+        problems=[p for p in packages if p.problem],
+        missing_lines=len(services.order_lines.lines("missing")),
         grams=mg_to_grams,
         chart=bar_chart(dict(sorted(by_strain.items()))),
     )
