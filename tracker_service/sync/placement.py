@@ -1,0 +1,284 @@
+"""Placing order lines on packages and moving their grams, inside one write (SPEC §3.4).
+
+Shared by the order-lines PUT and by staff actions on a line: which package a line goes to,
+how its reserved, packed and shipped grams move, the audit lines that record each move, and
+the stored line. Everything here runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import msgspec
+
+from preroll_contract import OrderLine, OrderLinesResult, strain_key
+from tracker_service.finished_goods import repository as fg_repo
+from tracker_service.finished_goods.records import PackageRecord
+from tracker_service.finished_goods.repository import AuditEntry
+from tracker_service.finished_goods.skus import DEFAULT_SKUS, SKU_ALIASES
+from tracker_service.lib.db import Conn
+from tracker_service.lib.grams import mg_to_grams
+from tracker_service.lib.repository import append_change
+from tracker_service.sync import repository as repo
+from tracker_service.sync.repository import StoredLine
+from tracker_service.sync.schemas import LineResult, UnassignedLine
+
+__all__ = [
+    "LineRun",
+    "PackageGrams",
+    "describe",
+    "finish",
+    "line_result",
+    "move",
+    "move_grams",
+    "place_open",
+    "release_from",
+    "result",
+    "store",
+    "unassigned",
+]
+
+
+@dataclass
+class PackageGrams:
+    """A package plus what this write has changed on it so far (milligrams)."""
+
+    record: PackageRecord
+    reserved: int = 0
+    packed: int = 0
+    shipped: int = 0
+    touched: bool = False
+
+    @property
+    def available(self) -> int:
+        r = self.record
+        effective = (r.current_mg if r.override_mg is None else r.override_mg) - self.shipped
+        committed = r.ordered_mg + self.reserved + r.packed_mg + self.packed + r.held_mg
+        return max(0, effective - committed)
+
+    def sale_unit_mg(self, sku: str) -> int | None:
+        """Grams one sale unit of ``sku`` takes from this package; None when it cannot sell it."""
+        if self.record.problem:
+            return None
+        key = SKU_ALIASES.get(sku, sku)
+        if key in DEFAULT_SKUS:
+            return DEFAULT_SKUS[key].mg_per_sale_unit
+        custom = self.record.custom_skus.get(key)
+        return None if custom is None else custom.mg_per_sale_unit
+
+
+@dataclass
+class LineRun:
+    """One write's working state inside its transaction."""
+
+    conn: Conn
+    at: str
+    actor: str
+    packages: dict[str, PackageGrams | None] = field(default_factory=dict)
+    results: list[LineResult] = field(default_factory=list)
+    unassigned: list[UnassignedLine] = field(default_factory=list)
+    released: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    reserved_total: int = 0
+    packed_total: int = 0
+
+    def package(self, metrc: str) -> PackageGrams | None:
+        if metrc not in self.packages:
+            record = fg_repo.load_package(self.conn, metrc)
+            self.packages[metrc] = None if record is None else PackageGrams(record)
+        return self.packages[metrc]
+
+    def candidates(self, strain: str) -> Iterator[PackageGrams]:
+        for record in fg_repo.load_active_by_strain(self.conn, strain_key(strain)):
+            package = self.package(record.metrc_number)
+            if package is not None:
+                yield package
+
+
+def place_open(run: LineRun, line: OrderLine, wanted: str | None, prev: StoredLine | None) -> None:
+    placed: str | None = prev.metrc_number if prev is not None else None
+    if wanted is not None and wanted != placed:
+        placed = wanted
+    package = run.package(placed) if placed else None
+    if placed and package is None:
+        return unassigned(run, line, prev, f"package {placed} not found")
+    if package is not None and package.sale_unit_mg(line.sku) is None:
+        return unassigned(run, line, prev, _cannot_sell(package, line.sku))
+    if package is None:
+        package = _choose_package(run, line)
+        if package is None:
+            return unassigned(
+                run,
+                line,
+                prev,
+                f"no active package of strain {line.strain!r} "
+                f"with enough grams for {line.units_ordered} x {line.sku}",
+            )
+    unit = package.sale_unit_mg(line.sku) or 0
+    packed = line.units_packed * unit
+    reserved = max(0, line.units_ordered - line.units_packed) * unit
+    tag = package.record.metrc_number
+    if prev is not None and prev.metrc_number and prev.metrc_number != tag:
+        release_from(run, prev, line, f"moved to {tag}")
+        prev_reserved = prev_packed = 0
+    else:
+        prev_reserved = prev.reserved_mg if prev is not None else 0
+        prev_packed = prev.packed_mg if prev is not None else 0
+    move(run, tag, reserved - prev_reserved, packed - prev_packed, 0, line, "order line synced")
+    store(run, line, tag, reserved, packed, 0, "open", prev)
+
+
+def _cannot_sell(package: PackageGrams, sku: str) -> str:
+    tag = package.record.metrc_number
+    if package.record.problem:
+        return f"package {tag} sells nothing until fixed: {package.record.problem}"
+    return f"package {tag} has no SKU {sku!r}"
+
+
+def _choose_package(run: LineRun, line: OrderLine) -> PackageGrams | None:
+    for package in run.candidates(line.strain):
+        unit = package.sale_unit_mg(line.sku)
+        if unit is not None and package.available >= line.units_ordered * unit:
+            return package
+    return None
+
+
+def unassigned(run: LineRun, line: OrderLine, prev: StoredLine | None, reason: str) -> None:
+    if prev is not None and prev.metrc_number:
+        release_from(run, prev, line, f"unassigned: {reason}")
+    store(run, line, None, 0, 0, 0, "open", prev)
+    run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
+
+
+def release_from(run: LineRun, prev: StoredLine, line: OrderLine, what: str) -> None:
+    """Give back what ``prev`` had reserved and packed on its package."""
+    if prev.metrc_number:
+        move(run, prev.metrc_number, -prev.reserved_mg, -prev.packed_mg, 0, line, what)
+
+
+def describe(line: StoredLine | OrderLine) -> str:
+    return f"Order {line.invoice_number} item {line.item_id} ({line.store})"
+
+
+def move(
+    run: LineRun, tag: str, reserved: int, packed: int, shipped: int, line: OrderLine, what: str
+) -> None:
+    move_grams(
+        run,
+        tag,
+        reserved,
+        packed,
+        shipped,
+        f"{describe(line)}: {line.units_ordered} x {line.sku} ordered, "
+        f"{line.units_packed} packed; {what}",
+    )
+
+
+def move_grams(
+    run: LineRun, tag: str, reserved: int, packed: int, shipped: int, reason: str
+) -> None:
+    package = run.package(tag)
+    if package is None or not (reserved or packed or shipped):
+        return
+    r = package.record
+    for field_name, before, delta in (
+        ("grams_ordered", r.ordered_mg + package.reserved, reserved),
+        ("grams_packed", r.packed_mg + package.packed, packed),
+        ("current_grams", r.current_mg - package.shipped, -shipped),
+    ):
+        if delta:
+            fg_repo.append_audit(
+                run.conn,
+                run.at,
+                AuditEntry(
+                    metrc_number=tag,
+                    actor=run.actor,
+                    action="order_lines",
+                    field=field_name,
+                    before_mg=before,
+                    after_mg=max(0, before + delta),
+                    reason=reason,
+                ),
+            )
+    package.reserved += reserved
+    package.packed += packed
+    package.shipped += shipped
+    package.touched = True
+
+
+def store(
+    run: LineRun,
+    line: OrderLine,
+    tag: str | None,
+    reserved: int,
+    packed: int,
+    shipped: int,
+    state: str,
+    prev: StoredLine | None,
+) -> None:
+    # A line once released keeps who released it until a person reserves it again.
+    kept = prev if prev is not None and state != "open" else None
+    stored = StoredLine(
+        item_id=line.item_id,
+        order_id=line.order_id,
+        invoice_number=line.invoice_number,
+        store=line.store,
+        strain=" ".join(line.strain.split()),
+        sku=line.sku.strip(),
+        units_ordered=line.units_ordered,
+        units_packed=line.units_packed,
+        requested_metrc=line.metrc_number,
+        metrc_number=tag,
+        state=state,
+        reserved_mg=reserved,
+        packed_mg=packed,
+        shipped_mg=shipped,
+        released_by=kept.released_by if kept else None,
+        released_at=kept.released_at if kept else None,
+        reported_after_release_at=kept.reported_after_release_at if kept else None,
+        first_seen_at=prev.first_seen_at if prev is not None else run.at,
+        updated_at=prev.updated_at if prev is not None else run.at,
+    )
+    run.results.append(line_result(line.item_id, state, tag, reserved, packed, shipped))
+    run.reserved_total += reserved
+    run.packed_total += packed
+    if stored != prev:
+        repo.save_line(run.conn, msgspec.structs.replace(stored, updated_at=run.at))
+
+
+def line_result(
+    item_id: int, state: str, tag: str | None, reserved: int, packed: int, shipped: int
+) -> LineResult:
+    return LineResult(
+        item_id, state, tag, mg_to_grams(reserved), mg_to_grams(packed), mg_to_grams(shipped)
+    )
+
+
+def finish(run: LineRun) -> None:
+    """Write shipped grams to the packages touched and put each on the change feed once."""
+    for tag, package in run.packages.items():
+        if package is None or not package.touched:
+            continue
+        r = package.record
+        columns: dict[str, object] = {}
+        if package.shipped:
+            columns["current_mg"] = max(0, r.current_mg - package.shipped)
+            if r.override_mg is not None:
+                # Shipped product physically left, so the physical count drops too.
+                columns["override_mg"] = max(0, r.override_mg - package.shipped)
+        fg_repo.update_package(run.conn, tag, run.at, columns)
+        append_change(run.conn, tag, "order_lines", run.at)
+
+
+def result(run: LineRun) -> OrderLinesResult:
+    run.results.sort(key=lambda r: r.item_id)
+    return OrderLinesResult(
+        lines=run.results,
+        unassigned=run.unassigned,
+        released=sorted(run.released),
+        missing=sorted(run.missing),
+        reserved_grams=mg_to_grams(run.reserved_total),
+        packed_grams=mg_to_grams(run.packed_total),
+        shipped_grams=mg_to_grams(sum(p.shipped for p in run.packages.values() if p)),
+    )
