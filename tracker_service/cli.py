@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import logging
 import os
+import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -33,6 +35,27 @@ def default_db_path() -> Path:
     """``$XDG_DATA_HOME/preroll-tracker/tracker.db`` (``~/.local/share`` when unset)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "preroll-tracker" / "tracker.db"
+
+
+def _host(text: str) -> str:
+    try:
+        socket.getaddrinfo(text, None)
+    except (OSError, UnicodeError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot listen on {text!r}: {exc}") from None
+    return text
+
+
+def _proxies(text: str) -> str:
+    """Comma-separated addresses or networks (``10.0.0.0/8``), ``*`` for any, or nothing."""
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)"
+                ) from None
+    return text
 
 
 def _port(text: str) -> int:
@@ -59,11 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     serve = with_db(commands.add_parser("serve", help="run the tracker web service"))
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.add_argument(
         "--trusted-proxies",
+        type=_proxies,
         default=os.environ.get("PREROLL_TRACKER_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
         metavar="ADDRESSES",
         help="comma-separated addresses of TLS proxies whose X-Forwarded-Proto/-For are "
@@ -118,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrackerError as exc:
         print(f"preroll-tracker: {exc.detail}", file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         print(f"preroll-tracker: cannot use the database {args.db}: {exc}", file=sys.stderr)
         return 2
     return 2  # pragma: no cover - argparse rejects unknown commands
@@ -180,11 +204,21 @@ def _api_key(db: Path) -> int:
 
 
 def _password(username: str) -> str | None:
-    """The password from the environment, or asked for twice; None when the two differ."""
+    """The password from the environment, or asked for twice; None when none was given or
+    the two differ (said on stderr)."""
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        password = getpass.getpass(f"Password for {username}: ")
-        if password != getpass.getpass("Repeat the password: "):
+        try:
+            password = getpass.getpass(f"Password for {username}: ")
+            again = getpass.getpass("Repeat the password: ")
+        except (EOFError, KeyboardInterrupt):
+            print(
+                f"\npreroll-tracker: no password given (type it, or set {PASSWORD_ENV}); "
+                "nothing was changed",
+                file=sys.stderr,
+            )
+            return None
+        if password != again:
             print("preroll-tracker: the passwords differ; nothing was changed", file=sys.stderr)
             return None
     return password
@@ -202,6 +236,9 @@ def _with_users(db: Path, do: Callable[[UserStore], int]) -> int:
 
 
 def _create_user(db: Path, username: str, role: str) -> int:
+    from tracker_service.auth.users import check_username
+
+    check_username(username)  # before asking for a password
     password = _password(username)
     if password is None:
         return 2
@@ -231,11 +268,11 @@ def _set_enabled(users: UserStore, username: str, enabled: bool) -> int:
 
 
 def _reset_password(db: Path, username: str) -> int:
-    password = _password(username)
-    if password is None:
-        return 2
-
     def reset(users: UserStore) -> int:
+        users.get(username)  # an unknown name is refused before a password is asked for
+        password = _password(username)
+        if password is None:
+            return 2
         users.reset_password(username, password)
         print(f"Password of {username} reset; their sessions have ended")
         return 0

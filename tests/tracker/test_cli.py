@@ -16,6 +16,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", "tracker_service", *args],
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
         env={**os.environ, **(env or {})},
         timeout=60,

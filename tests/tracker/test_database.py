@@ -60,3 +60,42 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         raise RuntimeError("boom")
     with db.read() as conn:
         assert conn.execute("SELECT COUNT(*) FROM settings").fetchone()[0] == 0
+
+
+def test_an_existing_database_upgrades_to_v4_keeping_its_lines(tmp_path: Path) -> None:
+    """A database of the first release (schema 3) opens under this tracker: packages get their
+    strain key, lines released by silence become 'released' by ApexAPI, open ones stay open."""
+    from tracker_service.lib.db import _statements
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:3]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute(
+            "INSERT INTO packages (metrc_number, strain, status, initial_mg, current_mg,"
+            " created_at, updated_at, status_changed_at)"
+            " VALUES ('AAAAAAAAAA01', 'Blue-Dream', 'active', 5000, 5000, 't', 't', 't')"
+        )
+        for item_id, state in ((1, "open"), (2, "removed")):
+            conn.execute(
+                "INSERT INTO order_lines (item_id, order_id, invoice_number, store, strain, sku,"
+                " units_ordered, units_packed, metrc_number, state, reserved_mg, first_seen_at,"
+                " updated_at) VALUES (?, 1, 'INV-1', 'Shop', 'Blue Dream', 'singles_1g', 2, 0,"
+                " 'AAAAAAAAAA01', ?, ?, 't', 'u')",
+                (item_id, state, 2000 if state == "open" else 0),
+            )
+    db = Database(path)
+    assert db.schema_version == len(MIGRATIONS)
+    with db.read() as conn:
+        assert conn.execute("SELECT strain_key FROM packages").fetchone()[0] == "blue dream"
+        lines = conn.execute(
+            "SELECT item_id, state, reserved_mg, released_by, released_at FROM order_lines"
+            " ORDER BY item_id"
+        ).fetchall()
+    assert [tuple(row) for row in lines] == [
+        (1, "open", 2000, None, None),
+        (2, "released", 0, "apexapi (no longer reported)", "u"),
+    ]
+    db.close()

@@ -242,9 +242,15 @@ def test_the_cli_lists_disables_enables_and_resets_users(tmp_path: Path) -> None
         "staff",
     )
     database.close()
-    for port in ("0", "99999", "http", "-1"):
-        bad = run("serve", "--db", db, "--port", port)
-        assert bad.returncode == 2 and "--port" in bad.stderr
+    for option, value in (
+        *(("--port", port) for port in ("0", "99999", "http", "-1")),
+        ("--host", "=1+1"),
+        ("--trusted-proxies", "<script>"),
+    ):
+        bad = run("serve", "--db", db, option, value)
+        assert bad.returncode == 2 and f"argument {option}" in bad.stderr, bad.stderr
+    no_password = run("create-user", "--db", db, "--staff", "pat")  # no terminal, no variable
+    assert (no_password.returncode, "no password given" in no_password.stderr) == (2, True)
 
 
 def test_behind_a_tls_proxy_the_session_cookie_is_secure(tmp_path: Path) -> None:

@@ -22,12 +22,17 @@ from tracker_service.lib.clock import now_iso
 from tracker_service.lib.db import Database
 from tracker_service.lib.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 
-__all__ = ["CONCURRENT_HASHES", "ROLES", "UserStore"]
+__all__ = ["CONCURRENT_HASHES", "ROLES", "UserStore", "check_username"]
 
 ROLES = ("admin", "staff")
 CONCURRENT_HASHES = 2
 _HASH_WAIT_SECONDS = 15
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{2,50}$")
+
+
+def check_username(username: str) -> None:
+    if not _USERNAME.match(username):
+        raise InvalidInput("username", "must be 2-50 letters, digits, '.', '_' or '-'")
 
 
 def _check_password(password: str, field: str) -> None:
@@ -93,8 +98,7 @@ class UserStore:
     # -- writes ------------------------------------------------------------------------------
 
     def create(self, username: str, password: str, role: str) -> None:
-        if not _USERNAME.match(username):
-            raise InvalidInput("username", "must be 2-50 letters, digits, '.', '_' or '-'")
+        check_username(username)
         if role not in ROLES:
             raise InvalidInput("role", f"must be one of {', '.join(ROLES)}")
         _check_password(password, "password")
