@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from preroll_contract import OrderLine, OrderLinesResult, strain_key
+from preroll_contract import OrderLine, OrderLinesResult, canonical_sku_key, strain_key
 from tracker_service.finished_goods import repository as fg_repo
 from tracker_service.finished_goods.records import PackageRecord
 from tracker_service.finished_goods.repository import AuditEntry
-from tracker_service.finished_goods.skus import DEFAULT_SKUS, SKU_ALIASES
 from tracker_service.lib.db import Conn
 from tracker_service.lib.grams import mg_to_grams
 from tracker_service.lib.repository import append_change
@@ -59,13 +58,10 @@ class PackageGrams:
 
     def sale_unit_mg(self, sku: str) -> int | None:
         """Grams one sale unit of ``sku`` takes from this package; None when it cannot sell it."""
-        if self.record.problem:
+        key = canonical_sku_key(sku, self.record.custom_skus)
+        if self.record.problem or key is None:
             return None
-        key = SKU_ALIASES.get(sku, sku)
-        if key in DEFAULT_SKUS:
-            return DEFAULT_SKUS[key].mg_per_sale_unit
-        custom = self.record.custom_skus.get(key)
-        return None if custom is None else custom.mg_per_sale_unit
+        return self.record.sku(key).mg_per_sale_unit
 
 
 @dataclass
