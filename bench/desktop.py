@@ -1,4 +1,4 @@
-"""ApexAPI on the desktop: launch to dashboard shown, and CPU while nothing changes (SPEC §4).
+"""ApexAPI on the desktop: launch to dashboard shown, and CPU while nothing changes.
 
 Runs the real tray app under Xvfb against a tracker process and the Apex simulator. Baseline,
 measured in the same run: a bare pywebview window (same Qt web engine) showing a one-line page,
@@ -20,9 +20,10 @@ from typing import Any
 
 from bench._harness import publish
 from bench.sync_engine import tracker
-from tests.fakes.apex_seed import seed_apex
-from tests.fakes.apex_sim import create_apex_app
-from tests.fakes.apex_state import ApexState
+from simulators.apex.app import create_apex_app
+from simulators.apex.seed import seed_apex
+from simulators.apex.state import ApexState
+from simulators.serve import ServerThread
 from tests.fakes.screen import (
     DesktopRun,
     VirtualScreen,
@@ -32,7 +33,6 @@ from tests.fakes.screen import (
     desktop_env,
     process_table,
 )
-from tests.fakes.server_thread import ServerThread
 from tray_app.instance import send_command
 
 RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "5"))

@@ -14,12 +14,12 @@ import msgspec
 
 from bench._harness import publish
 from bench.sync_engine import config, tracker, wait_for
+from simulators.apex.app import create_apex_app
+from simulators.apex.state import ApexState
+from simulators.serve import ServerThread
+from simulators.sheets.app import SheetsState, create_sheets_app
 from sync_engine.config import Config
-from tests.fakes.apex_sim import create_apex_app
-from tests.fakes.apex_state import ApexState
 from tests.fakes.engine_thread import EngineThread
-from tests.fakes.server_thread import ServerThread
-from tests.fakes.sheets_sim import SheetsState, create_sheets_app
 
 SHEET = "bench-packing-list"
 STRAINS = 30

@@ -18,11 +18,11 @@ import httpx
 import msgspec
 
 from bench._harness import free_port, publish, python_module, server
+from simulators.apex.app import create_apex_app
+from simulators.apex.state import ApexState
+from simulators.serve import ServerThread
 from sync_engine.config import Config, decode_config
-from tests.fakes.apex_sim import create_apex_app
-from tests.fakes.apex_state import ApexState
 from tests.fakes.engine_thread import EngineThread
-from tests.fakes.server_thread import ServerThread
 from tracker_service.services import Services
 
 TAG = "1A4060300002EE1000000001"

@@ -104,14 +104,14 @@ def main() -> int:
             ]
         ),
         subprocess.Popen(
-            [python, "-m", "tests.fakes.apex_sim", "--port", str(apex_port), "--token", APEX_TOKEN],
+            [python, "-m", "simulators.apex", "--port", str(apex_port), "--token", APEX_TOKEN],
             stdout=subprocess.DEVNULL,
         ),
         subprocess.Popen(
             [
                 python,
                 "-m",
-                "tests.fakes.sheets_sim",
+                "simulators.sheets",
                 "--port",
                 str(sheets_port),
                 "--spreadsheet",

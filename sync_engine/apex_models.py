@@ -1,4 +1,4 @@
-"""Apex Trading's wire shapes, as far as the engine uses them (SPEC §3.2)."""
+"""Apex Trading's wire shapes, as far as the engine uses them (docs/apexapi.md)."""
 
 from __future__ import annotations
 

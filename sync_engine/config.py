@@ -1,4 +1,4 @@
-"""``apex_config.json``: located, decoded into typed structs, checked (SPEC §3.1).
+"""``apex_config.json``: located, decoded into typed structs, checked (docs/apexapi.md).
 
 An invalid file gives one line naming the field and the problem. Secrets never reach a log:
 ``Config.redacted()`` is what gets logged.
@@ -191,7 +191,7 @@ def load_config(path: Path) -> Config:
 
 
 def data_dir_for(config_path: Path) -> Path:
-    """Logs and state go next to the config when that folder is writable (SPEC §3.1)."""
+    """Logs and state go next to the config when that folder is writable (docs/apexapi.md)."""
     folder = config_path.resolve().parent
     if os.access(folder, os.W_OK):
         return folder

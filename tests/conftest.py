@@ -13,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import settings
 
-from tests.fakes.server_thread import ServerThread
+from simulators.serve import ServerThread
 from tracker_service.app import TrackerSettings, create_app
 from tracker_service.auth.api_keys import ApiKeyStore
 from tracker_service.services import Services

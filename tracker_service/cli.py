@@ -1,4 +1,4 @@
-"""``preroll-tracker``: serve the tracker, issue the API key, manage logins (SPEC §2.4).
+"""``preroll-tracker``: serve the tracker, issue the API key, manage logins (docs/api.md).
 
 Every command that takes a value checks it like the web forms do and exits 2 with one line
 naming what is wrong, changing nothing.

@@ -1,4 +1,4 @@
-"""The tray icon: a coloured disc that follows the overall state, and its menu (SPEC §3.6)."""
+"""The tray icon: a coloured disc that follows the overall state, and its menu (docs/apexapi.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``ApexClient``: Apex Trading over httpx with pagination, rate limiting and retries (SPEC §3.2).
+"""``ApexClient``: Apex Trading over httpx with pagination, rate limits and retries.
 
 All requests share one limiter (Apex counts per token), so orders and batch updates together
 stay under 15 requests per second.

@@ -1,8 +1,9 @@
 """``plan_sync``: (tracker units, mapping, last confirmed Apex quantities) → actions. Pure.
 
-Safety rails (SPEC §3.3): a strain with no package in the tracker answer is left alone; a batch
-is only driven to 0 by the tracker saying so (units 0, or the package archived/orphaned); a plan
-that would zero more than ``max_zero_share`` of the mapped batches at once is held back.
+Safety rails (docs/apexapi.md): a strain with no package in the tracker answer is left alone;
+a batch is only driven to 0 by the tracker saying so (units 0, or the package archived or
+orphaned); a plan that would zero more than ``max_zero_share`` of the mapped batches at once is
+held back.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``PreRollProductParser``: an Apex product name → family, strain, size, pack and SKU key.
 
-Pure functions over strings (SPEC §3.3). Names that are not pre-roll products, or that lack
+Pure functions over strings (docs/apexapi.md). Names that are not pre-roll products, or that lack
 what the SKU needs (a size, a pack count), come back as a :class:`Rejected` with the reason.
 """
 

@@ -1,2 +1,2 @@
 """Wholesale orders from Apex: fetched incrementally, filtered, turned into the packing list
-and into the order lines the tracker reserves grams for (SPEC §3.4)."""
+and into the order lines the tracker reserves grams for (docs/apexapi.md)."""

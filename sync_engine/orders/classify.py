@@ -1,4 +1,4 @@
-"""Which orders count, and in which state (SPEC §3.4, §3.5). Pure."""
+"""Which orders count, and in which state (docs/apexapi.md). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Apex order shapes (SPEC §3.2) and what the engine derives from them."""
+"""Apex order shapes (docs/apexapi.md) and what the engine derives from them."""
 
 from __future__ import annotations
 

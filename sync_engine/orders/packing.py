@@ -1,6 +1,6 @@
 """The packing list and the tracker's order lines, from orders and the tracker's units. Pure.
 
-One row per pre-roll order item, the guide's twelve columns (SPEC §3.4, §3.5); rows are keyed
+One row per pre-roll order item, the guide's twelve columns (docs/apexapi.md); rows are keyed
 by the Apex order item id so staff may sort and move them.
 """
 

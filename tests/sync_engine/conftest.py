@@ -11,11 +11,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from simulators.apex.app import create_apex_app
+from simulators.apex.seed import seed_apex
+from simulators.apex.state import ApexState
 from sync_engine.config import Config, decode_config
 from tests.conftest import RunningTracker, ServerThread
-from tests.fakes.apex_seed import seed_apex
-from tests.fakes.apex_sim import create_apex_app
-from tests.fakes.apex_state import ApexState
 from tests.fakes.engine_thread import EngineThread
 
 

@@ -1,4 +1,4 @@
-"""Orders: which count, the packing list, and what the tracker is told (SPEC §3.4, §3.5)."""
+"""Orders: which count, the packing list, and what the tracker is told (docs/apexapi.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The packing list in Google Sheets (real gspread against the simulator) and its Excel
-fallback, driven by the engine with the tracker and the Apex simulator (SPEC §3.5)."""
+fallback, driven by the engine with the tracker and the Apex simulator (docs/apexapi.md)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import msgspec
 import pytest
 from openpyxl import load_workbook
 
+from simulators.serve import ServerThread
+from simulators.sheets.app import SheetsState, create_sheets_app
 from sync_engine.config import Config
 from sync_engine.orders.packing import Editable, PackingRow
 from sync_engine.sheets.merge import PACKING_HEADER, plan_packing_sheet, week_of
 from tests.conftest import RunningTracker, wait_until
-from tests.fakes.server_thread import ServerThread
-from tests.fakes.sheets_sim import SheetsState, create_sheets_app
 from tests.sync_engine.conftest import EngineThread, RunningApex, engine_config
 
 SHEET = "packing-sheet"

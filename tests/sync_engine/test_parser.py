@@ -1,4 +1,4 @@
-"""PreRollProductParser: a table of real-world names, and properties (SPEC §3.3)."""
+"""PreRollProductParser: a table of real-world names, and properties (docs/apexapi.md)."""
 
 from __future__ import annotations
 

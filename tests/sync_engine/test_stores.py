@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from simulators.serve import ServerThread
+from simulators.sheets.app import SheetsState, create_sheets_app
 from sync_engine.sheets.google_store import GoogleSheetsStore
 from sync_engine.sheets.stores import (
     TABS,
@@ -18,8 +20,6 @@ from sync_engine.sheets.stores import (
     StoreError,
     WriteBatch,
 )
-from tests.fakes.server_thread import ServerThread
-from tests.fakes.sheets_sim import SheetsState, create_sheets_app
 
 HEADERS = {
     "Packing List": ["Product", "Store", "Ordered", "PACKED", "Needs Packing", "Key"],

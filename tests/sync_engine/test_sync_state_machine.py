@@ -15,6 +15,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from simulators.apex.app import create_apex_app
+from simulators.apex.state import ApexState
 from sync_engine.clients.apex import ApexClient
 from sync_engine.clients.rate_limit import SlidingWindowLimiter
 from sync_engine.clients.retry import PeerWait
@@ -23,8 +25,6 @@ from sync_engine.inventory.planner import plan_sync
 from sync_engine.mapping.service import BatchMappingService
 from sync_engine.state import EngineState
 from sync_engine.tracker_models import PackageCalc
-from tests.fakes.apex_sim import create_apex_app
-from tests.fakes.apex_state import ApexState
 from tracker_service.finished_goods.schemas import (
     AdjustRequest,
     DecrementRequest,

@@ -1,4 +1,4 @@
-"""Production batches over HTTP: stages, weight checks, completion (SPEC §2.1)."""
+"""Production batches over HTTP: stages, weight checks, completion (docs/api.md)."""
 
 from __future__ import annotations
 

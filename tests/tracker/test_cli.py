@@ -1,4 +1,4 @@
-"""The ``preroll-tracker`` command line (SPEC §2.4)."""
+"""The ``preroll-tracker`` command line (docs/api.md)."""
 
 from __future__ import annotations
 

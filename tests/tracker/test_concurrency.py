@@ -1,4 +1,4 @@
-"""Parallel apex-decrements with repeated idempotency keys (SPEC §5)."""
+"""Parallel apex-decrements with repeated idempotency keys (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finished-goods routes over real HTTP against a real SQLite file (SPEC §2.2-§2.4)."""
+"""Finished-goods routes over real HTTP against a real SQLite file (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -409,7 +409,7 @@ def test_decrement_on_archived_package_is_409(tracker: RunningTracker) -> None:
 
 
 def test_apex_calculate_shape_etag_and_304(tracker: RunningTracker) -> None:
-    """The exact SPEC shape; an unchanged ETag answers 304; a change gives a new ETag."""
+    """The documented shape; an unchanged ETag answers 304; a change gives a new ETag."""
     tracker.create(TAG, grams=500)
     tracker.create("ARCHIVED0001", strain="Old", grams=10)
     tracker.client.patch("/api/finished-goods/ARCHIVED0001", json={"status": "archived"})

@@ -1,4 +1,4 @@
-"""Hostile values through every door (SPEC §10.1): every staff form and every JSON route.
+"""Hostile values through every door (docs/api.md): every staff form and every JSON route.
 
 Hypothesis sends zeros, negatives, huge numbers, NaN, text, long strings, formulas, markup and
 odd unicode. Whatever it sends: no 5xx, /apex-calculate still answers 200 with no package it

@@ -1,4 +1,4 @@
-"""Whatever is stored, /apex-calculate answers (SPEC §10.1): rows planted straight into SQLite
+"""Whatever is stored, /apex-calculate answers (docs/api.md): rows planted straight into SQLite
 that no door would accept are reported in their own entry; every other package is served, by a
 running tracker and by one starting on that database."""
 

@@ -1,6 +1,6 @@
 """Sign-in throttling, bounded password hashing, CSRF on sign-in and sign-out, user management
 (disable, reset, change own password) in Settings and the CLI, Secure cookies behind a TLS
-proxy, and the long-poll limit per API key (SPEC §10.7)."""
+proxy, and the long-poll limit per API key (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Order lines fenced by the sync lease and never released by silence (SPEC §10.2), Apex sales
+"""Order lines fenced by the sync lease and never released by silence (docs/api.md), Apex sales
 that leave a package once, and idempotency keys that cannot be reused for another sale."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Order-line sync, change feed and sync lease over real HTTP (SPEC §2.4, §3.4)."""
+"""Order-line sync, change feed and sync lease over real HTTP (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def test_cancelled_lines_release_grams_and_vanished_ones_keep_them(
     two_packages: RunningTracker,
 ) -> None:
     """Cancelling releases reserved and packed grams; a line missing from the PUT keeps its
-    grams and is reported as missing (SPEC §10.2)."""
+    grams and is reported as missing (docs/api.md)."""
     t = two_packages
     put_lines(t, line(1, units_packed=2), line(2, units_ordered=5))
     assert grams(t, OLD) == (50, 13, 2, 35)
@@ -165,7 +165,7 @@ def test_cancelled_lines_release_grams_and_vanished_ones_keep_them(
 
 
 def test_order_first_seen_shipped_moves_no_grams(two_packages: RunningTracker) -> None:
-    """An order already shipped when first seen changes no package (SPEC §3.5)."""
+    """An order already shipped when first seen changes no package (docs/api.md)."""
     t = two_packages
     put_lines(t, line(1, units_packed=10, state="shipped"))
     assert grams(t, OLD) == (50, 0, 0, 50)

@@ -1,4 +1,4 @@
-"""calculate_apex_units and gram conversion: exact integer arithmetic (SPEC §2.3)."""
+"""calculate_apex_units and gram conversion: exact integer arithmetic (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def oracle_units(available_grams: Decimal, grams_per_unit: Decimal, pack: int) -
 
 
 def test_guide_worked_example() -> None:
-    """500 g available gives 1000 / 500 / 166 / 83 for the four default SKUs (SPEC §9)."""
+    """500 g available gives 1000 / 500 / 166 / 83 for the four default SKUs (docs/api.md)."""
     units = calculate_apex_units("active", 500_000, {}, {})
     assert units == {
         "singles_0_5g": 1000,

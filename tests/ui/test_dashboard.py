@@ -11,13 +11,13 @@ import msgspec
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from simulators.apex.app import create_apex_app
+from simulators.apex.seed import seed_apex
+from simulators.apex.state import ApexState
+from simulators.serve import ServerThread
 from sync_engine.config import Config
 from tests.conftest import wait_until
-from tests.fakes.apex_seed import seed_apex
-from tests.fakes.apex_sim import create_apex_app
-from tests.fakes.apex_state import ApexState
 from tests.fakes.engine_thread import EngineThread
-from tests.fakes.server_thread import ServerThread
 from tests.tracker.serve_process import ServeProcess, free_port, new_api_key
 from tests.ui.conftest import screenshot
 

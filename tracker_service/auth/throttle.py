@@ -1,4 +1,4 @@
-"""Sign-in throttling (SPEC §10.7): after 5 failed sign-ins for one username, or from one
+"""Sign-in throttling (docs/api.md): after 5 failed sign-ins for one username, or from one
 address, within 15 minutes, further attempts are refused until the window has passed.
 
 An attempt counts as failed from the moment it starts and is forgiven when it succeeds, so

@@ -1,1 +1,1 @@
-"""Production batches: grinding → rolling → testing → packaging → complete (SPEC §2.1)."""
+"""Production batches: grinding → rolling → testing → packaging → complete (docs/api.md)."""

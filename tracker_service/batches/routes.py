@@ -1,4 +1,4 @@
-"""HTTP routes of production batches (SPEC §2.4)."""
+"""HTTP routes of production batches (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure production rules: stage order, weight-check tolerances, yield and loss (SPEC §2.1).
+"""Pure production rules: stage order, weight-check tolerances, yield and loss (docs/api.md).
 
 Tolerances are basis points (1000 = 10 %) and weights milligrams, so every comparison is exact
 integer arithmetic: a weight exactly at ±10 % passes.

@@ -1,5 +1,5 @@
 """Production-batch operations; completion creates or tops up the finished-goods package in
-the same transaction (SPEC §2.1)."""
+the same transaction (docs/api.md)."""
 
 from __future__ import annotations
 

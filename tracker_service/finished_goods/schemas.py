@@ -1,4 +1,4 @@
-"""Wire shapes of the finished-goods API: one struct per direction (SPEC §2.4)."""
+"""Wire shapes of the finished-goods API: one struct per direction (docs/api.md)."""
 
 from __future__ import annotations
 

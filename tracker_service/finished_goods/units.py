@@ -1,4 +1,4 @@
-"""``calculate_apex_units``: how many units of each SKU a package can sell (SPEC §2.3).
+"""``calculate_apex_units``: how many units of each SKU a package can sell (docs/api.md).
 
 Pure integer arithmetic over milligrams; no I/O. :func:`find_problem` names what would make a
 package's numbers impossible to compute (a stored SKU outside the limits every door enforces),

@@ -61,7 +61,7 @@ class ChangeSignal:
 
 
 class WaitSlots:
-    """At most ``per_caller`` long-polls waiting at once per API key (SPEC §10.7).
+    """At most ``per_caller`` long-polls waiting at once per API key (docs/api.md).
 
     ApexAPI keeps one; a caller stuck in a loop of new long-polls gets 429 instead of tying up
     the server. Used from the event loop only.

@@ -58,7 +58,7 @@ class SchemaTooNew(RuntimeError):
 def _create_private(path: Path) -> None:
     """Create the database file readable by its owner only (SQLite gives its -wal and -shm
     files the same permissions), in a folder only the owner can list."""
-    if path.exists():
+    if path.exists() or str(path) == ":memory:":
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))

@@ -1,4 +1,4 @@
-"""One validation path for every door (SPEC §10.1): staff forms decode through the same msgspec
+"""One validation path for every door (docs/api.md): staff forms decode through the same msgspec
 types as JSON bodies, and msgspec's errors become one field name and one plain sentence.
 
 A form is a flat mapping of strings; :func:`decode_form` turns it into the Struct the JSON API

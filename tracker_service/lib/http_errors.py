@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP answers: ``{"error", "detail", ...}`` (SPEC §2.4)."""
+"""The one place where errors become HTTP answers: ``{"error", "detail", ...}`` (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Order-line sync (SPEC §2.2, §3.4, §10.2): reserve → pack → ship grams per Apex order line.
+"""Order-line sync (docs/api.md): reserve → pack → ship grams per Apex order line.
 
 ``PUT /api/sync/order-lines`` carries the full set of lines ApexAPI knows, from the holder of
 the sync lease only. The service compares each with what it stored last time and changes grams
@@ -174,7 +174,7 @@ def _apply_line(run: LineRun, line: OrderLine, wanted: str | None, prev: StoredL
         elif was_open and prev is not None and prev.metrc_number:
             _ship(run, line, prev)
         else:
-            # First seen already shipped (or never placed): no grams move (SPEC §3.5).
+            # First seen already shipped (or never placed): no grams move (docs/api.md).
             store(run, line, None, 0, 0, 0, "shipped", prev)
     else:
         if was_open and prev is not None:

@@ -1,4 +1,4 @@
-"""Placing order lines on packages and moving their grams, inside one write (SPEC §3.4).
+"""Placing order lines on packages and moving their grams, inside one write (docs/api.md).
 
 Shared by the order-lines PUT and by staff actions on a line: which package a line goes to,
 how its reserved, packed and shipped grams move, the audit lines that record each move, and

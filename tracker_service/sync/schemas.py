@@ -1,4 +1,4 @@
-"""Wire shapes of the sync endpoints (SPEC §2.4, §3.4, §10.2): the shared contract's."""
+"""Wire shapes of the sync endpoints (docs/api.md): the shared contract's."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.apex_state import ApexState
+from simulators.apex.state import ApexState
 
 __all__ = ["NON_PREROLL", "PREROLL_PRODUCTS", "seed_apex"]
 

@@ -1,7 +1,7 @@
-"""A local Apex Trading API, faithful to the facts in SPEC §3.2, with fault switches.
+"""A local Apex Trading API, faithful to the facts in docs/apexapi.md, with fault switches.
 
 ``create_apex_app(state)`` is a Litestar app; tests run it in-process on loopback, ``make demo``
-runs it as a program (``python -m tests.fakes.apex_sim``). ``/_sim/...`` routes (no auth) let
+runs it as a program (``python -m simulators.apex``). ``/_sim/...`` routes (no auth) let
 another process flip faults and read the request log.
 """
 
@@ -18,9 +18,9 @@ from litestar import Litestar, Request, Response, get, patch, post, put
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.params import FromPath
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from tests.fakes.apex_state import ApexState, RecordedRequest
+from simulators.apex.state import ApexState, RecordedRequest
 
 __all__ = ["create_apex_app"]
 
@@ -232,9 +232,10 @@ class ApexGate(ASGIMiddleware):
             return
         chunks: list[bytes] = []
 
-        async def recording_receive() -> Message:
+        async def recording_receive() -> ReceiveMessage:
             message = await receive()
-            chunks.append(message.get("body", b""))  # type: ignore[arg-type]
+            body = message.get("body", b"")
+            chunks.append(body if isinstance(body, bytes) else b"")
             return message
 
         status = {"code": 0}
@@ -247,7 +248,7 @@ class ApexGate(ASGIMiddleware):
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             elif message["type"] == "http.response.body" and malformed:
-                message = {**message, "body": b'{"batches": [{"id": 1, "quan'}  # type: ignore[typeddict-item]
+                message = {**message, "body": b'{"batches": [{"id": 1, "quan'}
             await send(message)
 
         try:
@@ -262,7 +263,7 @@ class ApexGate(ASGIMiddleware):
             self.state.record(
                 RecordedRequest(
                     at=time.time(),
-                    method=scope.get("method", ""),
+                    method=str(scope.get("method", "")),
                     path=path,
                     query=scope.get("query_string", b"").decode(),
                     body=b"".join(chunks),
@@ -326,28 +327,3 @@ def create_apex_app(state: ApexState) -> Litestar:
         state=State({"apex": state}),
         openapi_config=None,
     )
-
-
-def main() -> None:
-    """``python -m tests.fakes.apex_sim``: the seeded simulator as a program (for make demo)."""
-    import argparse
-
-    import uvicorn
-
-    from tests.fakes.apex_seed import seed_apex
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8010)
-    parser.add_argument("--token", default="sim-token")
-    args = parser.parse_args()
-    state = seed_apex(ApexState(tokens={args.token}))
-    print(
-        f"Apex Trading simulator on http://{args.host}:{args.port}/api (token {args.token})",
-        flush=True,
-    )
-    uvicorn.run(create_apex_app(state), host=args.host, port=args.port, log_level="warning")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""A local Google Sheets v4 API: enough for gspread (SPEC §6), with fault switches.
+"""A local Google Sheets v4 API: enough for gspread (docs/apexapi.md), with fault switches.
 
 Spreadsheets live in memory as grids of strings. Formulas entered as ``=MAX(0,C2-D2)`` are
 kept and computed on read (the packing list's Needs Packing column); other formulas read back
@@ -203,7 +203,8 @@ def _dispatch(
 ) -> Response[Any]:
     query = request.query_params
     formulas = query.get("valueRenderOption") == "FORMULA"
-    data = request._body if isinstance(getattr(request, "_body", None), bytes) else b""
+    raw = getattr(request, "_body", None)
+    data = raw if isinstance(raw, bytes) else b""
     body = msgspec.json.decode(data) if data else {}
     if not tail and not action:
         return Response(_metadata(sid, tabs))
@@ -288,28 +289,3 @@ def create_sheets_app(state: SheetsState) -> Litestar:
         before_request=read_body,
         openapi_config=None,
     )
-
-
-def main() -> None:
-    """``python -m tests.fakes.sheets_sim``: the simulator as a program (for make demo)."""
-    import argparse
-
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8020)
-    parser.add_argument("--spreadsheet", default="demo-packing-list")
-    args = parser.parse_args()
-    state = SheetsState()
-    state.create(args.spreadsheet, "Sheet1")
-    print(
-        f"Google Sheets simulator on http://{args.host}:{args.port} "
-        f"(spreadsheet {args.spreadsheet})",
-        flush=True,
-    )
-    uvicorn.run(create_sheets_app(state), host=args.host, port=args.port, log_level="warning")
-
-
-if __name__ == "__main__":
-    main()
