@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sync_engine.config import config_template
-from sync_engine.dashboard.server import UI_DIR
 from sync_engine.engine import SyncEngine
 from sync_engine.errors import ConfigError
 from sync_engine.runner import logs_dir, setup_logging, start_logging
 from sync_engine.status import Overall
 from tray_app.engine_host import EngineHost, EngineStartError
 from tray_app.instance import ControlServer
+from ui_html import UI_DIR
 
 if TYPE_CHECKING:
     import webview

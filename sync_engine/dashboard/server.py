@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -26,11 +25,11 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sync_engine.dashboard.logbuffer import LogBuffer
 from sync_engine.engine import SyncEngine
 from sync_engine.orders.packing import Editable
+from ui_html import UI_DIR
 
 __all__ = ["COOKIE", "create_dashboard_app", "dashboard_snapshot"]
 
 COOKIE = "apexapi_dashboard"
-UI_DIR = Path(__file__).resolve().parents[2] / "ui_html"
 AnyRequest = Request[Any, Any, Any]
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 
