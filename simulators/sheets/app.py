@@ -1,9 +1,14 @@
 """A local Google Sheets v4 API: enough for gspread (docs/apexapi.md), with fault switches.
 
-Spreadsheets live in memory as grids of strings. Formulas entered as ``=MAX(0,C2-D2)`` are
-kept and computed on read (the packing list's Needs Packing column); other formulas read back
-as ``#NAME?``. Switches: ``forbidden`` (403, not shared), ``rate_limited`` (429), ``outage``
-(503). Unknown spreadsheet ids answer 404 as Google does.
+Cells are typed as Google types them. Written with ``valueInputOption=RAW`` a JSON string stays
+a string (``=IMAGE(...)`` is text), a number a number; with ``USER_ENTERED`` (and when a person
+types, :meth:`SheetsState.set_cell`) text is parsed as Google's editor does: ``=...`` is a
+formula, ``12`` a number, ``2026-05-01`` or ``5/1/2026`` a date (a serial number that keeps the
+format typed), ``TRUE`` a boolean, ``'text`` text. Reads honour ``valueRenderOption`` (FORMULA,
+UNFORMATTED_VALUE, FORMATTED_VALUE) and ``dateTimeRenderOption`` (SERIAL_NUMBER,
+FORMATTED_STRING). The only formula computed is ``=MAX(0,C2-D2)`` (the packing list's Needs
+Packing); other formulas show ``#NAME?``. Switches: ``forbidden`` (403, not shared),
+``rate_limited`` (429), ``outage`` (503). Unknown spreadsheet ids answer 404 as Google does.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,18 +26,67 @@ from litestar import Litestar, Request, Response, route
 from litestar.datastructures import State
 from litestar.params import FromPath
 
-__all__ = ["SheetsState", "create_sheets_app"]
+__all__ = ["Cell", "SheetsState", "create_sheets_app"]
 
 AnyRequest = Request[Any, Any, Any]
 _A1 = re.compile(r"^([A-Z]+)?(\d+)?(?::([A-Z]+)?(\d+)?)?$")
 _MAX_FORMULA = re.compile(r"^=MAX\(0,\s*([A-Z]+)(\d+)\s*-\s*([A-Z]+)(\d+)\)$", re.I)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_EPOCH = date(1899, 12, 30)  # Google's (and Excel's) day 0
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell as Google keeps it: a kind (string, number, bool, formula, date) and a value.
+
+    A date is a number of days since 1899-12-30 that remembers how it was typed."""
+
+    kind: str
+    value: Any
+    shown_as: str = ""
+
+    @staticmethod
+    def typed(text: str) -> Cell:
+        """What Google's editor makes of ``text`` (USER_ENTERED)."""
+        if text.startswith("'"):
+            return Cell("string", text[1:])
+        if text.startswith("=") and len(text) > 1:
+            return Cell("formula", text)
+        if text.upper() in ("TRUE", "FALSE"):
+            return Cell("bool", text.upper() == "TRUE")
+        if _NUMBER.match(text):
+            number = float(text)
+            return Cell("number", int(number) if number.is_integer() else number)
+        for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_US_DATE, (2, 0, 1))):
+            if match := pattern.match(text):
+                year, month, day = (int(match.group(i + 1)) for i in order)
+                try:
+                    serial = (date(year, month, day) - _EPOCH).days
+                except ValueError:
+                    break
+                return Cell("date", serial, text)
+        return Cell("string", text)
+
+    @staticmethod
+    def raw(value: Any) -> Cell:
+        """A JSON value written with RAW: stored as it is, never parsed."""
+        if isinstance(value, bool):
+            return Cell("bool", value)
+        if isinstance(value, int | float):
+            return Cell("number", value)
+        return Cell("string", "" if value is None else str(value))
+
+
+EMPTY = Cell("string", "")
 
 
 @dataclass
 class Tab:
     sheet_id: int
     title: str
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
 
 
 @dataclass
@@ -61,15 +116,23 @@ class SheetsState:
         return self.spreadsheets[spreadsheet_id][title]
 
     def values(self, spreadsheet_id: str, title: str) -> list[list[str]]:
-        """What a person sees: formulas computed, trailing empties trimmed."""
+        """What a person sees: formulas computed, dates as typed, trailing empties trimmed."""
         with self.lock:
             tab = self.tab(spreadsheet_id, title)
-            return _trim([[_render(tab, cell) for cell in row] for row in tab.rows])
+            return _trim([[_shown(tab, cell) for cell in row] for row in tab.rows])
+
+    def cell(self, spreadsheet_id: str, title: str, row: int, col: int) -> Cell:
+        """The stored cell (1-based row and column)."""
+        with self.lock:
+            rows = self.tab(spreadsheet_id, title).rows
+            if row > len(rows) or col > len(rows[row - 1]):
+                return EMPTY
+            return rows[row - 1][col - 1]
 
     def set_cell(self, spreadsheet_id: str, title: str, row: int, col: int, value: str) -> None:
-        """A person typing into a cell (1-based row and column)."""
+        """A person typing into a cell (1-based row and column): parsed like USER_ENTERED."""
         with self.lock:
-            _put(self.tab(spreadsheet_id, title), row - 1, col - 1, [[value]])
+            _put(self.tab(spreadsheet_id, title), row - 1, col - 1, [[value]], "USER_ENTERED")
 
     def requests_in(self, seconds: float) -> int:
         cutoff = time.time() - seconds
@@ -97,51 +160,83 @@ def _split_range(text: str) -> tuple[str, tuple[int, int, int | None, int | None
     return title, (start_row, start_col, int(r1) - 1 if r1 else None, _col(c1) if c1 else None)
 
 
-def _render(tab: Tab, cell: str) -> str:
-    match = _MAX_FORMULA.match(cell)
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _computed(tab: Tab, cell: Cell) -> Any:
+    """A formula's value (only =MAX(0,Xn-Yn) is known), or the cell's own value."""
+    if cell.kind != "formula":
+        return cell.value
+    match = _MAX_FORMULA.match(cell.value)
     if match is None:
-        return "#NAME?" if cell.startswith("=") else cell
-
-    def number(letters: str, row: str) -> float:
+        return "#NAME?"
+    operands = []
+    for letters, row in ((match[1], match[2]), (match[3], match[4])):
         r, c = int(row) - 1, _col(letters)
-        raw = tab.rows[r][c] if r < len(tab.rows) and c < len(tab.rows[r]) else ""
-        try:
-            return float(raw or 0)
-        except ValueError:
-            return float("nan")
+        other = tab.rows[r][c] if r < len(tab.rows) and c < len(tab.rows[r]) else EMPTY
+        if other.kind in ("number", "date"):
+            operands.append(float(other.value))
+        elif other.kind == "string" and (other.value == "" or _NUMBER.match(other.value)):
+            operands.append(float(other.value or 0))  # Google reads numeric text in arithmetic
+        else:
+            return "#VALUE!"
+    result = max(0.0, operands[0] - operands[1])
+    return int(result) if result.is_integer() else result
 
-    value = max(0.0, number(match[1], match[2]) - number(match[3], match[4]))
-    return "#VALUE!" if value != value else f"{value:g}"
+
+def _shown(tab: Tab, cell: Cell) -> str:
+    """FORMATTED_VALUE: the text a person sees."""
+    if cell.kind == "date":
+        return cell.shown_as
+    value = _computed(tab, cell)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return _number_text(value)
+    return str(value)
 
 
-def _trim(rows: list[list[str]]) -> list[list[str]]:
+def _rendered(tab: Tab, cell: Cell, render: str, dates: str) -> Any:
+    """One cell as the API answers it for ``valueRenderOption`` and ``dateTimeRenderOption``."""
+    if render == "FORMATTED_VALUE":
+        return _shown(tab, cell)
+    if cell.kind == "formula" and render == "FORMULA":
+        return cell.value
+    if cell.kind == "date":
+        return cell.shown_as if dates == "FORMATTED_STRING" else cell.value
+    return _computed(tab, cell)
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     trimmed = [row[: max((i + 1 for i, v in enumerate(row) if v != ""), default=0)] for row in rows]
     while trimmed and not trimmed[-1]:
         trimmed.pop()
     return trimmed
 
 
-def _put(tab: Tab, row0: int, col0: int, values: list[list[Any]]) -> None:
+def _put(tab: Tab, row0: int, col0: int, values: list[list[Any]], input_option: str) -> None:
+    """Write a block; ``null`` leaves a cell as it is (as the Sheets API does)."""
     for r, row in enumerate(values):
         while len(tab.rows) <= row0 + r:
             tab.rows.append([])
         target = tab.rows[row0 + r]
         for c, value in enumerate(row):
+            if value is None:
+                continue
             while len(target) <= col0 + c:
-                target.append("")
-            target[col0 + c] = "" if value is None else str(value)
+                target.append(EMPTY)
+            raw = input_option == "RAW" or not isinstance(value, str)
+            target[col0 + c] = Cell.raw(value) if raw else Cell.typed(value)
 
 
 def _read(
-    tab: Tab, bounds: tuple[int, int, int | None, int | None], formulas: bool
-) -> list[list[str]]:
+    tab: Tab, bounds: tuple[int, int, int | None, int | None], render: str, dates: str
+) -> list[list[Any]]:
     r0, c0, r1, c1 = bounds
     rows = tab.rows[r0 : None if r1 is None else r1 + 1]
     cells = [
-        [
-            cell if formulas else _render(tab, cell)
-            for cell in row[c0 : None if c1 is None else c1 + 1]
-        ]
+        [_rendered(tab, cell, render, dates) for cell in row[c0 : None if c1 is None else c1 + 1]]
         for row in rows
     ]
     return _trim(cells)
@@ -202,7 +297,8 @@ def _dispatch(
     state: SheetsState, sid: str, tabs: dict[str, Tab], request: AnyRequest, action: str, tail: str
 ) -> Response[Any]:
     query = request.query_params
-    formulas = query.get("valueRenderOption") == "FORMULA"
+    render = str(query.get("valueRenderOption") or "FORMATTED_VALUE")
+    dates = str(query.get("dateTimeRenderOption") or "SERIAL_NUMBER")
     raw = getattr(request, "_body", None)
     data = raw if isinstance(raw, bytes) else b""
     body = msgspec.json.decode(data) if data else {}
@@ -240,16 +336,19 @@ def _dispatch(
                 {
                     "range": text,
                     "majorDimension": "ROWS",
-                    "values": _read(tabs[title], bounds, formulas),
+                    "values": _read(tabs[title], bounds, render, dates),
                 }
             )
         return Response({"spreadsheetId": sid, "valueRanges": out})
     if tail == "values:batchUpdate":
+        option = body.get("valueInputOption")
+        if option not in ("RAW", "USER_ENTERED"):
+            return _error(400, "Invalid valueInputOption", "INVALID_ARGUMENT")
         for item in body.get("data", []):
             title, (r0, c0, _, _) = _split_range(item["range"])
             if title not in tabs:
                 return _error(400, f"Unable to parse range: {item['range']}", "INVALID_ARGUMENT")
-            _put(tabs[title], r0, c0, item.get("values", []))
+            _put(tabs[title], r0, c0, item.get("values", []), option)
         return Response({"spreadsheetId": sid, "totalUpdatedCells": 0})
     if tail.startswith("values/"):
         text, verb = tail[len("values/") :], ""
@@ -260,21 +359,26 @@ def _dispatch(
         if title not in tabs:
             return _error(400, f"Unable to parse range: {text}", "INVALID_ARGUMENT")
         tab = tabs[title]
+        option = str(query.get("valueInputOption") or "RAW")
         if verb == "append":
-            _put(tab, len(_trim(tab.rows)), bounds[1], body.get("values", []))
+            _put(tab, len(_trim(tab.rows)), bounds[1], body.get("values", []), option)
             return Response({"spreadsheetId": sid, "updates": {}})
         if verb == "clear":
             r0, c0, r1, c1 = bounds
             for r in range(r0, len(tab.rows) if r1 is None else min(r1 + 1, len(tab.rows))):
                 row = tab.rows[r]
                 for c in range(c0, len(row) if c1 is None else min(c1 + 1, len(row))):
-                    row[c] = ""
+                    row[c] = EMPTY
             return Response({"spreadsheetId": sid, "clearedRange": text})
         if request.method == "PUT":
-            _put(tab, bounds[0], bounds[1], body.get("values", []))
+            _put(tab, bounds[0], bounds[1], body.get("values", []), option)
             return Response({"spreadsheetId": sid, "updatedRange": text})
         return Response(
-            {"range": text, "majorDimension": "ROWS", "values": _read(tab, bounds, formulas)}
+            {
+                "range": text,
+                "majorDimension": "ROWS",
+                "values": _read(tab, bounds, render, dates),
+            }
         )
     return _error(404, f"no such method {action or tail}", "NOT_FOUND")
 

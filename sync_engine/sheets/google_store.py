@@ -1,5 +1,11 @@
 """The packing list in Google Sheets through gspread; Google's errors become the guide's
-§6.4 messages, each with its fix."""
+§6.4 messages, each with its fix.
+
+Values are written with ``valueInputOption=RAW``, so Google never parses them: a store named
+``=IMAGE(...)`` stays text and ``2026-05-01`` stays the text typed. Only the Needs Packing
+formulas go with ``USER_ENTERED``. Reads ask for formulas as written and dates as shown, so a
+date a person types into the sheet comes back as they typed it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,15 @@ import requests
 from gspread.exceptions import APIError, SpreadsheetNotFound
 
 from sync_engine.sheets.gspread_client import open_client
-from sync_engine.sheets.stores import PACKING, TABS, StoreError, WriteBatch, column_letter
+from sync_engine.sheets.stores import (
+    PACKING,
+    TABS,
+    StoreError,
+    WriteBatch,
+    cell_value,
+    column_letter,
+    is_formula_cell,
+)
 
 __all__ = ["GoogleSheetsStore"]
 
@@ -134,33 +148,48 @@ class GoogleSheetsStore:
 
     def read(self, tab: str) -> list[list[str]]:
         book = self._book(tab)
+        params: dict[str, Any] = {
+            "valueRenderOption": "FORMULA",
+            "dateTimeRenderOption": "FORMATTED_STRING",
+        }
         answer: dict[str, Any] = self._call(
-            lambda: book.values_get(f"{_quoted(tab)}!A1:Z", params={"valueRenderOption": "FORMULA"})
+            lambda: book.values_get(f"{_quoted(tab)}!A1:Z", params=params)
         )
         return [["" if v is None else str(v) for v in row] for row in answer.get("values", [])]
 
     def apply(self, batch: WriteBatch) -> None:
-        by_book: dict[str, list[dict[str, Any]]] = {}
+        data: dict[str, list[dict[str, Any]]] = {}  # spreadsheet id → RAW ranges
+        formulas: dict[str, list[dict[str, Any]]] = {}  # spreadsheet id → USER_ENTERED ranges
         for write in batch.cells:
-            start = f"{column_letter(write.col)}{write.row}"
-            by_book.setdefault(self._ids[write.tab], []).append(
-                {"range": f"{_quoted(write.tab)}!{start}", "values": [list(write.values)]}
-            )
+            key, start = self._ids[write.tab], f"{_quoted(write.tab)}!"
+            row: list[Any] = []
+            for col, value in enumerate(write.values, start=write.col):
+                if is_formula_cell(write.tab, col, value):
+                    cell = f"{start}{column_letter(col)}{write.row}"
+                    formulas.setdefault(key, []).append({"range": cell, "values": [[value]]})
+                    row.append(None)  # left as it is by the RAW write
+                else:
+                    row.append(cell_value(value))
+            if any(value is not None for value in row):
+                data.setdefault(key, []).append(
+                    {"range": f"{start}{column_letter(write.col)}{write.row}", "values": [row]}
+                )
         for tab, rows in batch.replace.items():
             # Pad with blank rows so a shorter table leaves nothing stale behind it.
             width = max((len(r) for r in rows), default=1)
             padded = [*rows, *[[""] * width] * max(0, self._written_rows.get(tab, 0) - len(rows))]
             self._written_rows[tab] = len(rows)
-            by_book.setdefault(self._ids[tab], []).append(
-                {"range": f"{_quoted(tab)}!A1", "values": padded}
+            data.setdefault(self._ids[tab], []).append(
+                {
+                    "range": f"{_quoted(tab)}!A1",
+                    "values": [[cell_value(v) for v in r] for r in padded],
+                }
             )
-        for key, data in by_book.items():
-            book = self._books[key]
-            self._call(
-                partial(
-                    book.values_batch_update, {"valueInputOption": "USER_ENTERED", "data": data}
-                )
-            )
+        for option, by_book in (("RAW", data), ("USER_ENTERED", formulas)):
+            for key, ranges in by_book.items():
+                book = self._books[key]
+                body = {"valueInputOption": option, "data": ranges}
+                self._call(partial(book.values_batch_update, body))
         if batch.delete_rows:
             book = self._book(PACKING)
             sheet_id = self._sheet_ids[PACKING]

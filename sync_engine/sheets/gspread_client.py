@@ -9,7 +9,11 @@ from typing import Any
 import gspread
 import requests
 
-__all__ = ["RedirectingSession", "open_client"]
+__all__ = ["NETWORK_TIMEOUT_SECONDS", "RedirectingSession", "open_client"]
+
+#: Every request to Sheets gives up after this: a hung connection must not hold the packing
+#: list, which falls back to the Excel workbook within 30 s of Sheets failing.
+NETWORK_TIMEOUT_SECONDS = 10
 
 _GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 
@@ -28,7 +32,6 @@ class RedirectingSession(requests.Session):
         for host in _GOOGLE_HOSTS:
             if text.startswith(host):
                 text = self.base_url + text[len(host) :]
-        kwargs.setdefault("timeout", 10)
         verb = method.decode() if isinstance(method, bytes) else method
         return super().request(verb, text, *args, **kwargs)
 
@@ -36,7 +39,10 @@ class RedirectingSession(requests.Session):
 def open_client(credentials_path: Path, api_base_url: str | None) -> gspread.Client:
     """A gspread client; with ``api_base_url`` no Google sign-in is attempted."""
     if api_base_url:
-        return gspread.Client(auth=None, session=RedirectingSession(api_base_url))  # type: ignore[arg-type]
-    if not credentials_path.is_file():
-        raise FileNotFoundError(credentials_path)
-    return gspread.service_account(filename=str(credentials_path))
+        client = gspread.Client(auth=None, session=RedirectingSession(api_base_url))  # type: ignore[arg-type]
+    else:
+        if not credentials_path.is_file():
+            raise FileNotFoundError(credentials_path)
+        client = gspread.service_account(filename=str(credentials_path))
+    client.set_timeout(NETWORK_TIMEOUT_SECONDS)
+    return client

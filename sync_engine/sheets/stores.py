@@ -2,16 +2,24 @@
 
 A store knows tabs of string cells and nothing about orders: ``read`` returns one tab's grid
 (one request for Sheets), ``apply`` performs a whole :class:`WriteBatch` at once (one values
-request, plus one structural request when rows are deleted).
+request, plus one for formulas and one structural request when rows are deleted).
+
+Cells are data (docs/apexapi.md, "Spreadsheet cells are data"): every value is stored as the
+text it is, never parsed as a formula or a date; whole numbers are stored as numbers so the
+sheet can add them up. The one formula is the Packing List's Needs Packing
+(:func:`is_formula_cell`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -25,11 +33,27 @@ __all__ = [
     "PackingStore",
     "StoreError",
     "WriteBatch",
+    "cell_value",
     "column_letter",
+    "is_formula_cell",
 ]
 
 PACKING, HISTORY, DELIVERY = "Packing List", "History", "Delivery"
 TABS = (PACKING, HISTORY, DELIVERY)
+#: The Packing List's Needs Packing column (F), the only one ApexAPI writes a formula into.
+NEEDS_PACKING_COLUMN = 6
+_NEEDS_PACKING = re.compile(r"^=MAX\(0,C(\d+)-D\1\)$")
+_WHOLE_NUMBER = re.compile(r"^(0|[1-9]\d{0,14})$")
+
+
+def is_formula_cell(tab: str, col: int, value: str) -> bool:
+    """True only for the Needs Packing formula in its own column; any other text is data."""
+    return tab == PACKING and col == NEEDS_PACKING_COLUMN and bool(_NEEDS_PACKING.match(value))
+
+
+def cell_value(value: str) -> str | int:
+    """A data cell as stored: a whole number (no leading zero) as a number, the rest as text."""
+    return int(value) if _WHOLE_NUMBER.match(value) else value
 
 
 class StoreError(EngineError):
@@ -141,8 +165,7 @@ class ExcelStore:
             grids = {}
             for sheet in workbook.worksheets:
                 grids[sheet.title] = [
-                    ["" if v is None else str(v) for v in row]
-                    for row in sheet.iter_rows(values_only=True)
+                    [_as_text(v) for v in row] for row in sheet.iter_rows(values_only=True)
                 ]
             self._cache = (stamp, grids)
         return {tab: [list(row) for row in rows] for tab, rows in self._cache[1].items()}
@@ -155,30 +178,35 @@ class ExcelStore:
         for tab in [*TABS, *(t for t in grids if t not in TABS)]:
             if tab in grids:
                 sheet = workbook.create_sheet(tab)
-                for row in grids[tab]:
-                    sheet.append([_excel_value(v) for v in row])
+                for r, row in enumerate(grids[tab], start=1):
+                    for c, value in enumerate(row, start=1):
+                        _write_cell(sheet.cell(row=r, column=c), tab, c, value)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write next to the target and swap: a crash never leaves half a workbook.
+        # Write next to the target and swap: a crash never leaves half a workbook, and no
+        # error (disk full, a locked file) leaves the temporary file behind.
         handle, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".xlsx")
         os.close(handle)
         try:
             workbook.save(temp)
             os.replace(temp, self.path)
-            stamp = self._stamp()
-            if stamp is not None:
-                # As a re-read would give them back: "007" was stored as the number 7.
-                saved = {
-                    t: [[str(_excel_value(v)) for v in r] for r in rows]
-                    for t, rows in grids.items()
-                }
-                self._cache = (stamp, saved)
         except PermissionError:
-            os.unlink(temp)
             raise StoreError(
                 "unavailable",
                 f"{self.path} is open in Excel or read-only; close "
                 "it so ApexAPI can save the packing list",
             ) from None
+        except OSError as exc:
+            raise StoreError("unavailable", f"{self.path} cannot be written ({exc})") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        stamp = self._stamp()
+        if stamp is not None:
+            # As a re-read would give them back: "7" was stored as the number 7.
+            saved = {
+                t: [[_as_text(cell_value(v)) for v in r] for r in rows] for t, rows in grids.items()
+            }
+            self._cache = (stamp, saved)
 
     def prepare(self, headers: Mapping[str, Sequence[str]]) -> None:
         grids = self._load()
@@ -199,11 +227,37 @@ class ExcelStore:
         self._save(grids)
 
 
-def _excel_value(value: str) -> object:
-    """Whole numbers as numbers so Excel can sum them; formulas and text as they are."""
-    if value.isdigit():
-        return int(value)
-    return value
+def _write_cell(cell: Any, tab: str, col: int, value: str) -> None:
+    """Excel's counterpart of RAW: text stays text (``=``, ``+``, ``-``, ``@`` included, with
+    Excel's quote prefix so editing it keeps it text); only Needs Packing is a formula."""
+    if value == "":
+        return
+    if is_formula_cell(tab, col, value):
+        cell.value = value
+        return
+    stored = cell_value(value)
+    cell.value = stored
+    if isinstance(stored, str):
+        cell.data_type = "s"
+        if stored[:1] in ("=", "+", "-", "@"):
+            cell.quotePrefix = True
+
+
+def _as_text(value: object) -> str:
+    """A workbook value as the text a person typed: dates as YYYY-MM-DD, 7.0 as 7."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _trim(rows: list[list[str]]) -> list[list[str]]:

@@ -184,3 +184,58 @@ def test_sheet_rows_edits_history_and_outage(
             for line in history[1:]
         )
         wait_until(lambda: all(c[-1] not in ("90011", "90012") for c in packing(state)[1:]))
+
+
+IMAGE_STORE = '=IMAGE("http://example.invalid/x")'
+
+
+def test_cells_are_data_in_the_sheet_the_workbook_and_back(
+    tracker: RunningTracker, apex: RunningApex, sheets: tuple[SheetsState, str], tmp_path: Path
+) -> None:
+    """A store named like a formula and a delivery date typed into the sheet round-trip
+    unchanged: Sheets (which parses what it is given as a person's typing) shows the text, the
+    Excel workbook holds text cells, and both come back to the sheet as they were."""
+    state, url = sheets
+    tracker.create(WEDDING_CAKE, strain="Wedding Cake", grams=500)
+    order = apex.state.add_order(
+        buyer=IMAGE_STORE, items=[{"product_id": 102, "quantity": 3, "id": 77001}]
+    )
+    excel = tmp_path / "packing_list.xlsx"
+    with EngineThread(sheet_config(tracker, apex, url, excel), tmp_path / "s.json") as running:
+        wait_until(lambda: any(c and c[-1] == "77001" for c in packing(state)))
+        number, cells = find(packing(state), 77001)
+        assert (cells[1], cells[9]) == (IMAGE_STORE, f"INV-{order}")  # text, not #NAME?
+        assert state.cell(SHEET, "Packing List", number, 2).kind == "string"
+        assert state.cell(SHEET, "Packing List", number, 6).kind == "formula"  # Needs Packing
+        assert state.cell(SHEET, "Packing List", number, 3).kind == "number"  # Ordered sums
+        state.set_cell(SHEET, "Packing List", number, 7, "2026-05-01")  # typed on the floor
+        assert state.cell(SHEET, "Packing List", number, 7).kind == "date"
+        running.call(lambda e: e.edit_row(77001, Editable(internal_notes="=1+1")))
+        wait_until(lambda: running.engine.state.edits().get(77001, Editable()).delivery_date)
+        assert running.engine.state.edits()[77001] == Editable(
+            delivery_date="2026-05-01", internal_notes="=1+1"
+        )
+        wait_until(lambda: find(packing(state), 77001)[1][8] == "=1+1")
+        assert state.cell(SHEET, "Packing List", number, 9).kind == "string"
+
+        state.outage = True
+        wait_until(lambda: running.engine.status.sheets.state == "fallback")
+        wait_until(lambda: excel.exists(), timeout=20)
+        workbook = load_workbook(excel)
+        cells = next(
+            r for r in workbook["Packing List"].iter_rows(min_row=2) if r[12].value == 77001
+        )
+        assert [(cells[i].value, cells[i].data_type) for i in (1, 6, 8)] == [
+            (IMAGE_STORE, "s"),
+            ("2026-05-01", "s"),
+            ("=1+1", "s"),
+        ]
+        assert cells[5].data_type == "f" and cells[1].quotePrefix
+        state.outage = False
+        wait_until(lambda: running.engine.status.sheets.state == "connected", timeout=15)
+        time.sleep(2.5)  # a few polls: nothing may change
+        number, cells = find(packing(state), 77001)
+        assert [cells[1], cells[6], cells[8]] == [IMAGE_STORE, "2026-05-01", "=1+1"]
+        assert running.engine.state.edits()[77001] == Editable(
+            delivery_date="2026-05-01", internal_notes="=1+1"
+        )

@@ -118,7 +118,8 @@ def test_sheets_errors_are_the_guides_messages(
 
 
 def test_excel_reads_what_a_fresh_open_reads_and_sees_outside_edits(tmp_path: Path) -> None:
-    """The unchanged workbook is not parsed again, yet answers as a fresh open would."""
+    """The unchanged workbook is not parsed again, yet answers as a fresh open would (an
+    invoice number "007" stays "007": cells are data)."""
     import openpyxl
 
     path = tmp_path / "packing_list.xlsx"
@@ -129,4 +130,91 @@ def test_excel_reads_what_a_fresh_open_reads_and_sees_outside_edits(tmp_path: Pa
     workbook = openpyxl.load_workbook(path)  # someone edits the file in Excel
     workbook["Packing List"]["D2"] = 4
     workbook.save(path)
-    assert store.read("Packing List")[1] == ["Gelato", "Store", "7", "4"]
+    assert store.read("Packing List")[1] == ["Gelato", "Store", "007", "4"]  # text stays text
+
+
+class TestCellsAreData:
+    """Values that look like formulas, dates or padded numbers are stored as the text they are
+    (the only formula is Needs Packing); whole numbers are numbers so the sheet can add them."""
+
+    ROW = ('=IMAGE("http://example.invalid/x")', "+1", "2026-05-01", "007", "12", "@x", "-5")
+
+    def test_every_store_reads_back_what_was_written(self, store: PackingStore) -> None:
+        store.prepare(HEADERS)
+        store.apply(WriteBatch(cells=[CellWrite("History", 2, 1, self.ROW)]))
+        store.apply(WriteBatch(replace={"Delivery": [list(HEADERS["Delivery"]), list(self.ROW)]}))
+        assert store.read("History")[1] == list(self.ROW)
+        assert store.read("Delivery")[1] == list(self.ROW)
+
+    def test_sheets_is_given_raw_values_and_only_the_formula_is_parsed(
+        self, sheets: tuple[SheetsState, str]
+    ) -> None:
+        """What a person sees in Sheets is the text; Needs Packing is computed."""
+        state, _ = sheets
+        store = google(sheets)
+        store.prepare({"Packing List": ["A", "B", "C", "D", "E", "F"], **HEADERS})
+        values = ("=IMAGE(1)", "2026-05-01", "10", "4", "x", "=MAX(0,C2-D2)")
+        store.apply(WriteBatch(cells=[CellWrite("Packing List", 2, 1, values)]))
+        assert state.values("packing-sheet", "Packing List")[1] == [
+            "=IMAGE(1)", "2026-05-01", "10", "4", "x", "6"
+        ]  # fmt: skip
+        kinds = [state.cell("packing-sheet", "Packing List", 2, c).kind for c in range(1, 7)]
+        assert kinds == ["string", "string", "number", "number", "string", "formula"]
+        assert store.read("Packing List")[1] == list(values)
+
+
+def _service_account_file(folder: Path) -> Path:
+    """A real-looking service-account key (a fresh RSA key); nothing is sent with it."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path = folder / "credentials.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "demo",
+                "private_key_id": "1",
+                "private_key": pem,
+                "client_email": "apexapi@demo.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    return path
+
+
+def test_google_requests_give_up_on_a_hung_connection(tmp_path: Path) -> None:
+    """Google's own client and the redirected one both time out after 10 s: a server that
+    accepts the connection and never answers is 'unavailable' in time for the fallback."""
+    import socket
+    import threading
+    import time
+
+    from sync_engine.sheets.gspread_client import NETWORK_TIMEOUT_SECONDS, open_client
+
+    google_client = open_client(_service_account_file(tmp_path), None)
+    assert google_client.http_client.timeout == NETWORK_TIMEOUT_SECONDS == 10
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    hung = GoogleSheetsStore(
+        dict.fromkeys(TABS, "sheet"), tmp_path, f"http://127.0.0.1:{listener.getsockname()[1]}"
+    )
+    started = time.monotonic()
+    with pytest.raises(StoreError) as failed:
+        hung.prepare(HEADERS)
+    assert failed.value.kind == "unavailable"
+    assert 9 <= time.monotonic() - started < 15
+    listener.close()
