@@ -8,7 +8,8 @@ EngineError
 │   │   └── LeaseLost     a write needing the lease was refused: this one no longer holds it
 │   └── ApexError         Apex Trading
 │       └── RateLimited   429, with the Retry-After seconds
-└── StoreError            the packing-list store cannot be used (sync_engine.sheets.stores)
+├── StoreError            the packing-list store cannot be used (sync_engine.sheets.stores)
+└── Fenced                an update was not sent: this installation no longer holds the lease
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "ApexError",
     "ConfigError",
     "EngineError",
+    "Fenced",
     "LeaseHeld",
     "LeaseLost",
     "PeerError",
@@ -31,6 +33,15 @@ class EngineError(Exception):
 
 class ConfigError(EngineError):
     pass
+
+
+class Fenced(EngineError):
+    """A push stopped before it was sent: the sync lease can no longer be proven held."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "not sent: this installation no longer holds the sync lease (another one pushes)"
+        )
 
 
 class PeerError(EngineError):

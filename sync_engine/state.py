@@ -1,23 +1,106 @@
 """The engine's local state in tinydb: confirmed Apex quantities, cached batches and products,
 and cursors. Kept next to the config (or in the user's data folder) so a restart re-downloads
-nothing it already has."""
+nothing it already has.
+
+The file is replaced whole on every flush (a temporary file, fsync, ``os.replace``), so a crash
+or a power cut at any moment leaves either the previous state or the new one, never half of
+either. A file that cannot be read anyway (written by something else) is set aside with a
+warning and the engine starts afresh: it re-reads Apex, which is slower, never wrong.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
-from tinydb.storages import JSONStorage, MemoryStorage
+from tinydb.storages import MemoryStorage, Storage
 from tinydb.table import Document
 
 from sync_engine.apex_models import ApexBatch, ApexProduct
 from sync_engine.orders.models import ApexOrder
 from sync_engine.orders.packing import Editable
 
-__all__ = ["EngineState"]
+__all__ = ["AtomicJSONStorage", "EngineState"]
+
+log = logging.getLogger(__name__)
+
+
+class AtomicJSONStorage(Storage):
+    """tinydb storage that replaces its file whole on every write."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw.strip():
+            return None
+        data: dict[str, dict[str, Any]] = msgspec.json.decode(raw)
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        payload = msgspec.json.encode(data)
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(payload)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        _sync_folder(self.path.parent)
+
+    def close(self) -> None:
+        pass
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows has no folder handles to sync)."""
+    if os.name != "posix":
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _clear_leftovers(folder: Path) -> None:
+    """Temporary files of writes a crash interrupted: garbage, the state file is whole."""
+    for leftover in folder.glob(".state-*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _readable(path: Path) -> None:
+    """Set aside a state file that cannot be read, so the engine starts instead of failing."""
+    try:
+        AtomicJSONStorage(path).read()
+    except (msgspec.DecodeError, OSError, UnicodeDecodeError) as exc:
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        with contextlib.suppress(OSError):
+            os.replace(path, aside)
+        log.warning(
+            "the state file %s could not be read (%s); it was moved to %s and ApexAPI starts "
+            "afresh (it reads Apex again)",
+            path,
+            exc,
+            aside,
+        )
 
 
 class EngineState:
@@ -28,7 +111,9 @@ class EngineState:
             self._db = TinyDB(storage=MemoryStorage)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = TinyDB(path, storage=CachingMiddleware(JSONStorage))  # type: ignore[no-untyped-call]
+            _clear_leftovers(path.parent)
+            _readable(path)
+            self._db = TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage))  # type: ignore[no-untyped-call]
         self._confirmed = self._db.table("confirmed_quantities")
         self._batches = self._db.table("apex_batches")
         self._products = self._db.table("apex_products")
@@ -49,6 +134,13 @@ class EngineState:
     def save_batches(self, batches: list[ApexBatch]) -> None:
         for batch in batches:
             self._batches.upsert(Document(msgspec.to_builtins(batch), doc_id=batch.id))
+
+    def forget_batches(self, batch_ids: Iterable[int]) -> None:
+        """Batches Apex no longer has: neither mapped nor remembered as confirmed."""
+        for batch_id in batch_ids:
+            for table in (self._batches, self._confirmed):
+                if table.contains(doc_id=batch_id):
+                    table.remove(doc_ids=[batch_id])
 
     def products(self) -> dict[int, ApexProduct]:
         return {doc.doc_id: msgspec.convert(dict(doc), ApexProduct) for doc in self._products.all()}

@@ -6,10 +6,18 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from sync_engine.inventory.planner import SetQuantity
 from sync_engine.mapping.mapping import MappingProblem
 from sync_engine.sheets.service import SheetsStatus
 
-__all__ = ["ConnectionStatus", "EngineStatus", "Overall", "overall_state", "utc_now"]
+__all__ = [
+    "ConnectionStatus",
+    "EngineStatus",
+    "LoopFailure",
+    "Overall",
+    "overall_state",
+    "utc_now",
+]
 
 
 def utc_now() -> str:
@@ -31,6 +39,14 @@ class ConnectionStatus(msgspec.Struct):
             self.state, self.reason = "failing", reason
 
 
+class LoopFailure(msgspec.Struct):
+    """An engine loop that failed unexpectedly and is being restarted."""
+
+    reason: str
+    since: str
+    failures: int
+
+
 class EngineStatus(msgspec.Struct):
     tracker: ConnectionStatus = msgspec.field(default_factory=ConnectionStatus)
     apex: ConnectionStatus = msgspec.field(default_factory=ConnectionStatus)
@@ -49,10 +65,14 @@ class EngineStatus(msgspec.Struct):
     mapped_batches: int = 0
     problems: list[MappingProblem] = msgspec.field(default_factory=list)
     held_back: str | None = None
+    #: The batches a held-back cycle would set to 0, listed for the person confirming it.
+    zero_batches: list[SetQuantity] = msgspec.field(default_factory=list)
     orders_refreshed_at: str | None = None
     packing_rows: int = 0
     unassigned_lines: list[str] = msgspec.field(default_factory=list)
     sheets: SheetsStatus = msgspec.field(default_factory=SheetsStatus)
+    #: Loops that failed unexpectedly (loop name → why); empty when all run.
+    loop_failures: dict[str, LoopFailure] = msgspec.field(default_factory=dict)
 
 
 class Overall(msgspec.Struct, frozen=True):
@@ -71,6 +91,10 @@ def overall_state(status: EngineStatus) -> Overall:
     ]
     if status.sheets.state == "failing":
         failing.append(f"Google Sheets: {status.sheets.reason or 'failing'}")
+    failing += [
+        f"ApexAPI's {name} loop failed ({failure.reason}); retrying"
+        for name, failure in sorted(status.loop_failures.items())
+    ]
     if failing:
         return Overall("red", "; ".join(failing))
     if status.paused:

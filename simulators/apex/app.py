@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get, patch, post, put
+from litestar import Litestar, Request, Response, delete, get, patch, post, put
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.params import FromPath
@@ -217,6 +217,12 @@ async def sim_set_batch(request: AnyRequest, batch_id: FromPath[int]) -> dict[st
     return _state(request).update_batch(batch_id, msgspec.json.decode(await request.body()))
 
 
+@delete("/_sim/batches/{batch_id:int}", status_code=200, sync_to_thread=False)
+def sim_delete_batch(request: AnyRequest, batch_id: FromPath[int]) -> dict[str, Any]:
+    _state(request).delete_batch(batch_id)
+    return {"deleted": batch_id}
+
+
 class ApexGate(ASGIMiddleware):
     """Auth, Accept, rate limit, faults and the request log, in front of every API route."""
 
@@ -322,6 +328,7 @@ def create_apex_app(state: ApexState) -> Litestar:
             set_faults,
             request_log,
             sim_set_batch,
+            sim_delete_batch,
         ],
         middleware=[ApexGate(state)],
         state=State({"apex": state}),

@@ -115,6 +115,12 @@ class ApexState:
                 batch["updated_at"] = apex_time()  # unchanged PATCHes keep updated_at
             return dict(batch)
 
+    def delete_batch(self, batch_id: int) -> None:
+        """A person deletes the batch in Apex: it leaves every list, and reads and updates of
+        it answer 404."""
+        with self.lock:
+            del self.batches[batch_id]
+
     def quantity(self, batch_id: int) -> float | None:
         with self.lock:
             return self.batches[batch_id]["quantity"]  # type: ignore[no-any-return]

@@ -7,7 +7,7 @@ stay under 15 requests per second.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import httpx
@@ -15,9 +15,10 @@ import msgspec
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from sync_engine.apex_models import ApexBatch, ApexProduct, ListMeta
+from sync_engine.clients.network import connect_problem
 from sync_engine.clients.rate_limit import SlidingWindowLimiter
 from sync_engine.clients.retry import PeerWait, is_retryable
-from sync_engine.errors import ApexError, RateLimited
+from sync_engine.errors import ApexError, Fenced, RateLimited
 from sync_engine.orders.models import ApexOrder
 
 __all__ = ["DEFAULT_REQUESTS_PER_SECOND", "ApexClient"]
@@ -58,7 +59,10 @@ class ApexClient:
         self._wait = wait or PeerWait(cap=60.0)
         self.requests_sent = 0
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> bytes:
+    async def _request(
+        self, method: str, path: str, fence: Callable[[], bool] | None = None, **kwargs: Any
+    ) -> bytes:
+        """Send with retries; ``fence`` is asked before every attempt (Fenced when False)."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(is_retryable),
             wait=self._wait,
@@ -66,19 +70,27 @@ class ApexClient:
             reraise=True,
         ):
             with attempt:
-                return await self._send_once(method, path, **kwargs)
+                return await self._send_once(method, path, fence, **kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send_once(self, method: str, path: str, **kwargs: Any) -> bytes:
+    async def _send_once(
+        self, method: str, path: str, fence: Callable[[], bool] | None, **kwargs: Any
+    ) -> bytes:
         await self.limiter.acquire()
+        if fence is not None and not fence():
+            raise Fenced
         self.requests_sent += 1
         url = f"{self._base}{path}"
         try:
             response = await self._http.request(method, url, headers=self._headers, **kwargs)
         except httpx.TimeoutException:
             raise ApexError(f"Apex Trading did not answer {method} {path} in time") from None
+        except httpx.ConnectError as exc:
+            raise ApexError(_cannot_connect(self._base, exc)) from None
         except httpx.TransportError as exc:
             raise ApexError(f"cannot reach Apex Trading at {self._base} ({exc})") from None
+        except httpx.HTTPError as exc:  # e.g. a body that cannot be decoded
+            raise ApexError(f"Apex Trading answered {method} {path} unreadably ({exc})") from None
         status = response.status_code
         if status == 429:
             raise RateLimited(_retry_after(response.headers.get("retry-after")))
@@ -159,15 +171,54 @@ class ApexClient:
             {"updated_at_from": updated_at_from, "with_items": "true"},
         )
 
-    async def set_batch_quantity(self, batch_id: int, quantity: int) -> ApexBatch:
-        """PATCH the quantity; the answer is what Apex confirmed."""
-        raw = await self._request("PATCH", f"/v2/batches/{batch_id}", json={"quantity": quantity})
+    async def get_batch(self, batch_id: int) -> ApexBatch | None:
+        """One batch as Apex holds it now; None when Apex no longer has it (404)."""
+        try:
+            raw = await self._request("GET", f"/v2/batches/{batch_id}")
+        except ApexError as exc:
+            if exc.status == 404:
+                return None
+            raise
         try:
             return msgspec.json.decode(raw, type=_BatchEnvelope).batch
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ApexError(
                 f"Apex Trading sent an unreadable answer for batch {batch_id}: {exc}"
             ) from None
+
+    async def set_batch_quantity(
+        self, batch_id: int, quantity: int, fence: Callable[[], bool] | None = None
+    ) -> ApexBatch:
+        """PATCH the quantity; the answer is what Apex confirmed. ``fence`` is asked before
+        each attempt: retries of an installation that lost the lease are never sent."""
+        raw = await self._request(
+            "PATCH", f"/v2/batches/{batch_id}", fence, json={"quantity": quantity}
+        )
+        try:
+            return msgspec.json.decode(raw, type=_BatchEnvelope).batch
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ApexError(
+                f"Apex Trading sent an unreadable answer for batch {batch_id}: {exc}"
+            ) from None
+
+
+def _cannot_connect(base: str, exc: httpx.ConnectError) -> str:
+    match connect_problem(exc):
+        case "ssl":
+            return (
+                f"SSL error talking to Apex Trading at {base}: its certificate does not "
+                f"verify ({exc}); check this computer's date and time, or a proxy that "
+                "intercepts HTTPS"
+            )
+        case "dns":
+            return (
+                f"Cannot find Apex Trading's server {httpx.URL(base).host!r} (DNS lookup "
+                "failed): check api_base_url and this computer's network connection"
+            )
+        case "refused":
+            return f"Apex Trading at {base} refused the connection: check api_base_url"
+        case _:
+            return f"cannot reach Apex Trading at {base} ({exc})"
 
 
 def _retry_after(value: str | None) -> float:

@@ -12,6 +12,7 @@ import httpx
 import msgspec
 
 from preroll_contract import NOT_LEASE_HOLDER, OrderLine, OrderLinesPut
+from sync_engine.clients.network import connect_problem
 from sync_engine.errors import LeaseHeld, LeaseLost, TrackerError
 from sync_engine.tracker_models import ChangeFeed, OrderLinesAnswer, PackageCalc, PackageSkus
 
@@ -63,12 +64,8 @@ class TrackerClient:
             response = await self._http.request(
                 method, url, headers=self._headers | (headers or {}), **extra, **kwargs
             )
-        except httpx.ConnectError:
-            raise TrackerError(
-                f"Cannot connect to PreRollTracker at {self.base_url} (connection "
-                "refused): is it running? On the server: sudo systemctl start "
-                "preroll-tracker"
-            ) from None
+        except httpx.ConnectError as exc:
+            raise TrackerError(self._cannot_connect(exc)) from None
         except httpx.TimeoutException:
             raise TrackerError(
                 f"PreRollTracker at {self.base_url} timed out: check the server "
@@ -77,6 +74,10 @@ class TrackerClient:
         except httpx.TransportError as exc:
             raise TrackerError(
                 f"PreRollTracker at {self.base_url} could not be reached ({exc})"
+            ) from None
+        except httpx.HTTPError as exc:  # e.g. a body that cannot be decoded
+            raise TrackerError(
+                f"PreRollTracker at {self.base_url} sent an answer that cannot be read ({exc})"
             ) from None
         if response.status_code == 401:
             raise TrackerError(
@@ -91,6 +92,29 @@ class TrackerClient:
                 status=response.status_code,
             )
         return response
+
+    def _cannot_connect(self, exc: httpx.ConnectError) -> str:
+        host = httpx.URL(self.base_url).host
+        match connect_problem(exc):
+            case "ssl":
+                return (
+                    f"SSL error talking to PreRollTracker at {self.base_url}: its HTTPS "
+                    f"certificate does not verify ({exc}); check that the certificate is "
+                    "valid and this computer's date and time are right"
+                )
+            case "dns":
+                return (
+                    f"Cannot find PreRollTracker's server {host!r} (DNS lookup failed): check "
+                    "dashboard_url and this computer's network connection"
+                )
+            case "refused":
+                return (
+                    f"Cannot connect to PreRollTracker at {self.base_url} (connection "
+                    "refused): is it running? On the server: sudo systemctl start "
+                    "preroll-tracker"
+                )
+            case _:
+                return f"Cannot connect to PreRollTracker at {self.base_url} ({exc})"
 
     @staticmethod
     def _decode(response: httpx.Response, kind: type[T], what: str) -> T:

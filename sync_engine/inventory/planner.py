@@ -45,6 +45,8 @@ class Plan(msgspec.Struct, frozen=True):
     targets: dict[int, int]
     problems: tuple[MappingProblem, ...]
     held_back: str | None = None
+    #: When held back: the batches it would set to 0 (a person confirms them).
+    zeroing: tuple[SetQuantity, ...] = ()
 
 
 class ProductSpec(Protocol):
@@ -166,7 +168,13 @@ def plan_sync(
             f"held back: this cycle would set {len(zeroing)} of {mapping.batch_count} Apex "
             "batches to 0 at once; check the tracker, then confirm to push"
         )
-        return Plan(actions=(), targets=targets, problems=tuple(problems), held_back=reason)
+        return Plan(
+            actions=(),
+            targets=targets,
+            problems=tuple(problems),
+            held_back=reason,
+            zeroing=tuple(zeroing),
+        )
     return Plan(actions=actions, targets=targets, problems=tuple(problems))
 
 

@@ -24,17 +24,20 @@ def first_order_date(configured: date | None, today: date) -> date:
 def order_state(
     order: ApexOrder, excluded_statuses: Iterable[str], since: date
 ) -> OrderState | None:
-    """None when the order is left out: an excluded status, or older than ``since``."""
+    """None when the order is left out: an excluded status, or a shipped or cancelled order
+    older than ``since``. An open order counts however old it is: it still holds stock, and
+    only Apex saying shipped or cancelled ends that (docs/apexapi.md)."""
     status = order.order_status
     names = {status.name.casefold()} if status else set()
     parent = status.parent_status.name.casefold() if status and status.parent_status else ""
     names.add(parent)
     if names & {s.casefold().strip() for s in excluded_statuses}:
         return None
-    if order.order_date and order.order_date[:10] < since.isoformat():
-        return None
+    state: OrderState = "open"
     if order.cancelled:
-        return "cancelled"
-    if parent in SHIPPED_PARENTS:
-        return "shipped"
-    return "open"
+        state = "cancelled"
+    elif parent in SHIPPED_PARENTS:
+        state = "shipped"
+    if state != "open" and order.order_date and order.order_date[:10] < since.isoformat():
+        return None
+    return state

@@ -44,21 +44,32 @@ class OrdersService:
         self.refreshed_at: str | None = None
 
     def _since_text(self) -> str:
+        """Where this fetch starts: the last one's newest change, or the configured start
+        when that moved earlier than anything fetched so far (it then fetches the older
+        orders once)."""
+        start = first_order_date(self.config.api_initial_sync_date, self._today()).isoformat()
+        fetched_from = self.state.meta("orders_fetched_from")
         stored = self.state.meta("orders_since")
-        if stored:
+        if stored and fetched_from and start >= str(fetched_from):
             return str(stored)
-        start = first_order_date(self.config.api_initial_sync_date, self._today())
-        return f"{start.isoformat()} 00:00:00"
+        return f"{start} 00:00:00"
 
     async def refresh(self) -> int:
         """Fetch orders changed since the last refresh; returns how many came back."""
         since = self._since_text()
         fresh = await self.apex.list_orders(since)
+        start = since[:10]
+        if start < str(self.state.meta("orders_fetched_from") or "9999"):
+            self.state.set_meta("orders_fetched_from", start)
         self.state.save_orders(fresh)
         newest = max((o.updated_at for o in fresh if o.updated_at), default=None)
         if newest:
             moment = datetime.strptime(newest[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-            self.state.set_meta("orders_since", (moment - _OVERLAP).strftime("%Y-%m-%d %H:%M:%S"))
+            cursor = (moment - _OVERLAP).strftime("%Y-%m-%d %H:%M:%S")
+            # A fetch from an earlier start never moves the cursor back.
+            self.state.set_meta(
+                "orders_since", max(cursor, str(self.state.meta("orders_since") or ""))
+            )
         self.state.flush()
         self.refreshed_at = datetime.now(UTC).isoformat(timespec="seconds")
         return len(fresh)

@@ -161,7 +161,16 @@ class ExcelStore:
         if stamp is None:
             return {}
         if self._cache is None or self._cache[0] != stamp:
-            workbook = openpyxl.load_workbook(self.path)
+            try:
+                workbook = openpyxl.load_workbook(self.path)
+            except PermissionError:
+                raise self._locked() from None
+            except Exception as exc:  # not a workbook: zip, XML or file errors of any kind
+                raise StoreError(
+                    "unavailable",
+                    f"{self.path} cannot be read as a workbook ({exc}); move it away and "
+                    "ApexAPI writes a new one",
+                ) from None
             grids = {}
             for sheet in workbook.worksheets:
                 grids[sheet.title] = [
@@ -190,11 +199,7 @@ class ExcelStore:
             workbook.save(temp)
             os.replace(temp, self.path)
         except PermissionError:
-            raise StoreError(
-                "unavailable",
-                f"{self.path} is open in Excel or read-only; close "
-                "it so ApexAPI can save the packing list",
-            ) from None
+            raise self._locked() from None
         except OSError as exc:
             raise StoreError("unavailable", f"{self.path} cannot be written ({exc})") from None
         finally:
@@ -207,6 +212,13 @@ class ExcelStore:
                 t: [[_as_text(cell_value(v)) for v in r] for r in rows] for t, rows in grids.items()
             }
             self._cache = (stamp, saved)
+
+    def _locked(self) -> StoreError:
+        return StoreError(
+            "unavailable",
+            f"{self.path} is open in Excel or read-only; close it so ApexAPI can save the "
+            "packing list",
+        )
 
     def prepare(self, headers: Mapping[str, Sequence[str]]) -> None:
         grids = self._load()

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from sync_engine.config import Config
 from sync_engine.dashboard.logbuffer import LogBuffer
 from sync_engine.dashboard.serve import start_dashboard
@@ -28,12 +30,16 @@ class EngineThread:
         long_poll: float = 5.0,
         change_feed: bool = True,
         dashboard: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        lease_ttl: float | None = None,
     ) -> None:
         self.config = config
         self.state_path = state_path
         self.long_poll = long_poll
         self.change_feed = change_feed
         self.with_dashboard = dashboard
+        self.transport = transport
+        self.lease_ttl = lease_ttl
         self.dashboard_url: str | None = None
         self.engine: SyncEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -45,9 +51,14 @@ class EngineThread:
         try:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            async with build_engine(self.config, self.state_path) as engine:
+            http = None
+            if self.transport is not None:
+                http = httpx.AsyncClient(transport=self.transport, timeout=10.0)
+            async with build_engine(self.config, self.state_path, http) as engine:
                 engine.long_poll_seconds = self.long_poll
                 engine.use_change_feed = self.change_feed
+                if self.lease_ttl is not None:
+                    engine.lease.ttl = self.lease_ttl
                 dashboard = None
                 if self.with_dashboard:
                     dashboard = await start_dashboard(engine, LogBuffer())
@@ -58,6 +69,8 @@ class EngineThread:
                 finally:
                     if dashboard is not None:
                         await dashboard.stop()
+            if http is not None:
+                await http.aclose()
         except BaseException as exc:  # surfaced by stop()
             self.error = exc
             raise

@@ -48,11 +48,14 @@ def order(
         ({"cancelled": True}, [], "cancelled"),
         ({"status": "Hold for Payment"}, ["hold for payment"], None),
         ({"parent": "Accepted"}, ["ACCEPTED"], None),
-        ({"day": "2026-10-31"}, [], None),
+        ({"day": "2026-10-31"}, [], "open"),  # old but open: it still holds stock
+        ({"day": "2026-10-31", "parent": "Delivered"}, [], None),
+        ({"day": "2026-10-31", "cancelled": True}, [], None),
     ],
 )
 def test_order_state(kwargs: dict, excluded: list[str], state: str | None) -> None:
-    """Excluded by status or parent name (any case), too old, cancelled, shipped or open."""
+    """Excluded by status or parent name (any case); an old order only once shipped or
+    cancelled; else cancelled, shipped or open."""
     assert order_state(order(**kwargs), excluded, SINCE) == state
 
 
@@ -209,3 +212,56 @@ def test_first_push_already_counts_open_orders(
         wait_until(lambda: apex.state.quantity(1001) == 976)  # 500 g less 24 x 0.5 g reserved
     bodies = [r.body for r in apex.state.requests_matching("PATCH", "/api/v2/batches/1001")]
     assert bodies == [b'{"quantity":976}']
+
+
+def test_open_orders_are_never_dropped_by_a_date_window(
+    tracker: RunningTracker, apex: RunningApex
+) -> None:
+    """An open order keeps its reservation however old it gets (only shipped or cancelled end
+    it), and moving api_initial_sync_date earlier fetches the older orders once."""
+    import asyncio
+    from datetime import timedelta
+
+    import httpx
+
+    from sync_engine.clients.apex import ApexClient
+    from sync_engine.clients.tracker import TrackerClient
+    from sync_engine.orders.service import OrdersService
+    from sync_engine.state import EngineState
+
+    today = [date(2026, 11, 29)]
+    old = apex.state.add_order(  # placed (and last touched) 50 days ago, never shipped
+        buyer="Old Town", items=[{"product_id": 102, "quantity": 2}], order_date="2026-10-10"
+    )
+    apex.state.orders[old]["updated_at"] = "2026-10-10T09:00:00.000000Z"
+    recent = apex.state.add_order(
+        buyer="New Leaf", items=[{"product_id": 102, "quantity": 3}], order_date="2026-11-20"
+    )
+    state = EngineState(None)
+
+    def open_ids(config: object) -> set[int]:
+        async def refresh() -> set[int]:
+            async with httpx.AsyncClient() as http:
+                service = OrdersService(
+                    config,  # type: ignore[arg-type]
+                    ApexClient(http, apex.base_url, "sim-token"),
+                    TrackerClient(http, tracker.base_url, tracker.api_key),
+                    state,
+                    today=lambda: today[0],
+                )
+                await service.refresh()
+                return {o.id for o, s in service.relevant_orders() if s == "open"}
+
+        return asyncio.run(refresh())
+
+    config = engine_config(tracker, apex, orders=True)
+    later = {**msgspec.to_builtins(config), "api_initial_sync_date": "2026-11-01"}
+    assert {old, recent} & open_ids(msgspec.convert(later, type(config))) == {recent}
+    today[0] += timedelta(days=40)  # the recent order is now older than any 30-day window
+    assert recent in open_ids(config)
+    earlier = {**msgspec.to_builtins(config), "api_initial_sync_date": "2026-10-01"}
+    assert {old, recent} <= open_ids(msgspec.convert(earlier, type(config)))
+    fetches = [r.query for r in apex.state.requests_matching("GET", "/api/v1/shipping-orders")]
+    assert "updated_at_from=2026-10-01" in fetches[-1]
+    apex.state.update_order(old, status_id=5)  # delivered: now it may leave
+    assert old not in open_ids(msgspec.convert(earlier, type(config)))
