@@ -139,6 +139,11 @@ class TrayApp:
     def paused(self) -> bool:
         return self.host is not None and self.host.paused
 
+    @property
+    def held_back_zeros(self) -> int:
+        """How many Apex batches a held-back cycle would set to 0 (0: nothing held back)."""
+        return self.host.held_back_zeros if self.host is not None else 0
+
     def open_dashboard(self) -> None:
         if self.page == "browser":  # no web view on this machine: the browser shows it
             self.open_in_browser()
@@ -148,8 +153,9 @@ class TrayApp:
             self.window_visible = True
 
     def open_in_browser(self) -> None:
-        if self.host is not None and self.host.dashboard_url:
-            self._browse(self.host.dashboard_url)
+        link = self.host.new_link() if self.host is not None else None
+        if link:
+            self._browse(link)
 
     def sync_now(self) -> None:
         if self.host is not None:
@@ -162,6 +168,11 @@ class TrayApp:
     def refresh_mapping(self) -> None:
         if self.host is not None:
             self.host.command(SyncEngine.refresh_mapping)
+
+    def confirm_zeros(self) -> None:
+        """A person confirms the held-back cycle (the dashboard lists its batches)."""
+        if self.host is not None:
+            self.host.command(SyncEngine.confirm_mass_zero)
 
     def open_logs(self) -> None:
         folder = logs_dir(self.host.config if self.host else None, self.config_path)

@@ -40,7 +40,9 @@ class EngineHost:
         self._engine: SyncEngine | None = None
         self._error: BaseException | None = None
         self.dashboard_url: str | None = None
+        self._dashboard: Dashboard | None = None
         self.paused = False
+        self.held_back_zeros = 0
         self._thread = threading.Thread(target=self._main, name="apexapi-engine", daemon=True)
 
     def start(self, timeout: float = 30.0) -> str:
@@ -51,6 +53,10 @@ class EngineHost:
         if self._error is not None or self.dashboard_url is None:
             raise EngineStartError(str(self._error or "the engine stopped while starting"))
         return self.dashboard_url
+
+    def new_link(self) -> str | None:
+        """A fresh one-time dashboard link (each link works once: a browser needs its own)."""
+        return None if self._dashboard is None else self._dashboard.new_link()
 
     @property
     def running(self) -> bool:
@@ -94,7 +100,7 @@ class EngineHost:
         watcher: list[asyncio.Task[None]] = []
 
         def ready(engine: SyncEngine, dashboard: Dashboard) -> None:
-            self._engine, self.dashboard_url = engine, dashboard.url
+            self._engine, self._dashboard, self.dashboard_url = engine, dashboard, dashboard.url
             watcher.append(asyncio.create_task(self._watch_state(engine), name="tray-state"))
             self._ready.set()
 
@@ -109,6 +115,7 @@ class EngineHost:
         while True:
             now = overall_state(engine.status)
             self.paused = engine.status.paused
+            self.held_back_zeros = len(engine.status.zero_batches)
             if now != last:
                 last = now
                 try:

@@ -40,6 +40,7 @@ class MenuActions(Protocol):
     def sync_now(self) -> None: ...
     def toggle_pause(self) -> None: ...
     def refresh_mapping(self) -> None: ...
+    def confirm_zeros(self) -> None: ...
     def open_logs(self) -> None: ...
     def edit_config(self) -> object: ...
     def quit(self) -> None: ...
@@ -47,6 +48,8 @@ class MenuActions(Protocol):
     def engine_running(self) -> bool: ...
     @property
     def paused(self) -> bool: ...
+    @property
+    def held_back_zeros(self) -> int: ...
 
 
 class TrayIcon:
@@ -62,6 +65,13 @@ class TrayIcon:
         def pause_text(_: pystray.MenuItem) -> str:
             return "Resume Sync" if actions.paused else "Pause Sync"
 
+        def zeros_text(_: pystray.MenuItem) -> str:
+            count = actions.held_back_zeros
+            return f"Push Held-Back Zeros ({count} batches)" if count else "No Zeros Held Back"
+
+        def zeros_held(_: pystray.MenuItem) -> bool:
+            return actions.engine_running and actions.held_back_zeros > 0
+
         menu = pystray.Menu(
             item("Open Dashboard", lambda: actions.open_dashboard(), default=True),
             item("Open in Browser", lambda: actions.open_in_browser(), enabled=engine),
@@ -69,6 +79,7 @@ class TrayIcon:
             item("Sync Now", lambda: actions.sync_now(), enabled=engine),
             item(pause_text, lambda: actions.toggle_pause(), enabled=engine),
             item("Refresh Mapping", lambda: actions.refresh_mapping(), enabled=engine),
+            item(zeros_text, lambda: actions.confirm_zeros(), enabled=zeros_held),
             separator,
             item("Open Logs Folder", lambda: actions.open_logs()),
             item("Edit Config", lambda: actions.edit_config()),

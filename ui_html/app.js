@@ -47,8 +47,22 @@ function render(data) {
     (s.next_run_in_seconds != null ? ", next run within " + s.next_run_in_seconds + " s" : "") + ".");
   parts.push(s.mapped_batches + " Apex batches mapped.");
   setText($("#sync-line"), parts.join(" "));
-  $("#held").hidden = !s.held_back;
+  $("#held-back").hidden = !s.held_back;
   setText($("#held"), s.held_back || "");
+  const zeros = (s.zero_batches || []).map((z) => "Batch " + z.batch_id + " — " + z.strain + " " +
+    z.sku_key + ": " + (z.previous == null ? "?" : z.previous) + " → 0");
+  if (changed("zeros", zeros)) {
+    $("#zero-list").innerHTML = "";
+    for (const text of zeros) {
+      const li = document.createElement("li");
+      li.textContent = text;
+      $("#zero-list").append(li);
+    }
+  }
+  const failures = Object.entries(s.loop_failures || {}).map(([name, f]) =>
+    "ApexAPI's " + name + " loop failed (" + f.reason + ") and is retrying; see the log.");
+  $("#engine-failure").hidden = failures.length === 0;
+  setText($("#engine-failure"), failures.join(" "));
   const pause = $("#pause");
   setText(pause, s.paused ? "Resume" : "Pause");
   pause.dataset.action = s.paused ? "resume" : "pause";
@@ -76,30 +90,47 @@ function renderPacking() {
     const text = [row.product, row.store, row.invoice, row.date, row.delivery_date].join(" ").toLowerCase();
     if (filter && !text.includes(filter)) continue;
     const tr = document.createElement("tr");
-    const cells = [row.product, row.store, row.ordered, null, row.needs_production, row.needs_packing,
-      row.delivery_date, row.invoice, row.batch_no];
+    tr.dataset.key = row.key;
+    const cells = [row.product, row.store, row.ordered, "packed", row.needs_production,
+      row.needs_packing, "delivery_date", "delivery_notes", "internal_notes", row.invoice, row.batch_no];
     cells.forEach((value, index) => {
       const td = document.createElement("td");
-      if (index === 3) {
-        const input = document.createElement("input");
-        input.type = "number"; input.min = "0"; input.step = "1"; input.value = row.packed;
-        input.setAttribute("aria-label", "packed " + row.key);
-        input.addEventListener("change", () => savePacked(row.key, input));
-        td.append(input);
-      } else td.textContent = value;
+      if (EDITABLE[value] && [3, 6, 7, 8].includes(index)) td.append(editor(row, value));
+      else td.textContent = value;
       tr.append(td);
     });
     body.append(tr);
   }
 }
 
-async function savePacked(key, input) {
-  const packed = Number(input.value);
-  if (!Number.isInteger(packed) || packed < 0) { input.classList.add("invalid"); return; }
+// The cells people edit here as in the sheet: field → [input type, label].
+const EDITABLE = { packed: ["number", "packed"], delivery_date: ["date", "delivery date"],
+  delivery_notes: ["text", "delivery notes"], internal_notes: ["text", "internal notes"] };
+
+function editor(row, field) {
+  const [type, label] = EDITABLE[field];
+  const input = document.createElement("input");
+  input.type = type; input.value = row[field]; input.name = field;
+  if (type === "number") { input.min = "0"; input.step = "1"; }
+  if (type === "text") { input.maxLength = 500; input.className = "note"; }
+  input.setAttribute("aria-label", label + " " + row.key);
+  input.addEventListener("change", () => saveCell(row.key, field, input));
+  return input;
+}
+
+async function saveCell(key, field, input) {
+  let value = input.value;
+  if (field === "packed") {
+    value = Number(input.value);
+    if (input.value === "" || !Number.isInteger(value) || value < 0) { input.classList.add("invalid"); return; }
+  }
   input.classList.remove("invalid");
   const response = await fetch("/api/packing/" + key, { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ packed }) });
-  if (!response.ok) input.classList.add("invalid");
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ [field]: value }) });
+  if (!response.ok) {
+    input.classList.add("invalid");
+    input.title = (await response.json()).error || "not saved";
+  }
   input.blur();
 }
 

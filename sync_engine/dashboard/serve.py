@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import socket
 from collections.abc import Iterator
 
 import uvicorn
 
 from sync_engine.dashboard.logbuffer import LogBuffer
-from sync_engine.dashboard.server import create_dashboard_app
+from sync_engine.dashboard.server import DashboardKeys, create_dashboard_app
 from sync_engine.engine import SyncEngine
 from sync_engine.errors import ConfigError
 
@@ -26,14 +25,23 @@ class _Server(uvicorn.Server):
 
 
 class Dashboard:
-    def __init__(self, server: _Server, task: asyncio.Task[None], port: int, secret: str) -> None:
+    def __init__(
+        self, server: _Server, task: asyncio.Task[None], port: int, keys: DashboardKeys
+    ) -> None:
         self._server, self._task = server, task
-        self.port, self.secret = port, secret
+        self.port, self._keys = port, keys
+        #: The first link (printed or opened at start).
+        self.url = self.new_link()
 
     @property
-    def url(self) -> str:
-        """The address to open; it carries this launch's key."""
-        return f"http://127.0.0.1:{self.port}/?key={self.secret}"
+    def secret(self) -> str:
+        """This launch's key, for programs on this computer (``X-Dashboard-Key``)."""
+        return self._keys.secret
+
+    def new_link(self) -> str:
+        """An address to open once: its key is exchanged for a cookie, then it stops working
+        (safe from any thread)."""
+        return f"http://127.0.0.1:{self.port}/?key={self._keys.new_link_key()}"
 
     async def stop(self) -> None:
         self._server.should_exit = True
@@ -57,9 +65,9 @@ def _listen(port: int) -> socket.socket:
 
 
 async def start_dashboard(engine: SyncEngine, logs: LogBuffer, port: int = 0) -> Dashboard:
-    secret = secrets.token_urlsafe(24)
+    keys = DashboardKeys()
     config = uvicorn.Config(
-        create_dashboard_app(engine, secret, logs),
+        create_dashboard_app(engine, keys, logs),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -73,4 +81,4 @@ async def start_dashboard(engine: SyncEngine, logs: LogBuffer, port: int = 0) ->
             task.result()  # raises the reason it could not start (e.g. the port is taken)
         await asyncio.sleep(0.01)
     bound = server.servers[0].sockets[0].getsockname()[1]
-    return Dashboard(server, task, int(bound), secret)
+    return Dashboard(server, task, int(bound), keys)

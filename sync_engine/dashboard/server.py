@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
+import secrets
+import threading
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
@@ -21,24 +24,73 @@ from litestar.middleware import ASGIMiddleware
 from litestar.params import FromPath, JSONBody
 from litestar.response import File, Redirect, ServerSentEvent
 from litestar.types import ASGIApp, Receive, Scope, Send
+from msgspec import UNSET, Meta, UnsetType
 
 from sync_engine.dashboard.logbuffer import LogBuffer
 from sync_engine.engine import SyncEngine
 from sync_engine.orders.packing import Editable
 from ui_html import UI_DIR
 
-__all__ = ["COOKIE", "create_dashboard_app", "dashboard_snapshot"]
+__all__ = ["COOKIE", "DashboardKeys", "create_dashboard_app", "dashboard_snapshot"]
 
 COOKIE = "apexapi_dashboard"
+_FIELD = re.compile(r"`\$\.(?P<name>\w+)`|field `(?P<name2>\w+)`")
+
+
+class PackingEdit(msgspec.Struct, forbid_unknown_fields=True):
+    """What the dashboard may change on a packing-list row; fields left out stay as they are."""
+
+    packed: Annotated[int, Meta(ge=0, le=10_000_000)] | UnsetType = UNSET
+    delivery_date: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] | UnsetType = UNSET
+    delivery_notes: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
+    internal_notes: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
+
+
+_EDIT_ERRORS = {
+    "packed": "PACKED must be a whole number of 0 or more",
+    "delivery_date": "Delivery Date must be a date (YYYY-MM-DD) or empty",
+    "delivery_notes": "Delivery Notes may be at most 500 characters",
+    "internal_notes": "Internal Notes may be at most 500 characters",
+}
+_REDEEMED = "apexapi.link_redeemed"
 AnyRequest = Request[Any, Any, Any]
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
-class Guard(ASGIMiddleware):
-    """The launch secret and a loopback Host on every request."""
+class DashboardKeys:
+    """This launch's secret (kept in the browser's cookie, never in a URL) and the one-time
+    links that hand it over: a link works once, then it is only a URL in someone's history."""
 
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
+    def __init__(self) -> None:
+        self.secret = secrets.token_urlsafe(24)
+        self._links: set[str] = set()
+        self._lock = threading.Lock()
+
+    def new_link_key(self) -> str:
+        key = secrets.token_urlsafe(24)
+        with self._lock:
+            self._links.add(key)
+        return key
+
+    def redeem(self, key: str) -> bool:
+        """True, once, for a key of a link this launch gave out."""
+        with self._lock:
+            found = next((k for k in self._links if hmac.compare_digest(k, key)), None)
+            if found is None:
+                return False
+            self._links.discard(found)
+            return True
+
+    def admits(self, given: str) -> bool:
+        return bool(given) and hmac.compare_digest(given, self.secret)
+
+
+class Guard(ASGIMiddleware):
+    """The launch secret (cookie or ``X-Dashboard-Key``) and a loopback Host on every request;
+    a one-time link key only on ``GET /``, where it is exchanged for the cookie."""
+
+    def __init__(self, keys: DashboardKeys) -> None:
+        self.keys = keys
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
@@ -50,14 +102,19 @@ class Guard(ASGIMiddleware):
             name, _, value = part.strip().partition("=")
             if name == COOKIE:
                 given.append(value)
+        if any(self.keys.admits(g) for g in given):
+            await next_app(scope, receive, send)
+            return
         query = scope.get("query_string", b"").decode()
-        given += [p[4:] for p in query.split("&") if p.startswith("key=")]
-        if not any(hmac.compare_digest(g, self.secret) for g in given if g):
-            raise NotAuthorizedException(
-                "open the dashboard from the ApexAPI tray menu or the "
-                "URL it printed (the link holds this launch's key)"
-            )
-        await next_app(scope, receive, send)
+        links = [p[4:] for p in query.split("&") if p.startswith("key=")]
+        if scope.get("path") == "/" and any(self.keys.redeem(link) for link in links[:1]):
+            cast("dict[str, Any]", scope)[_REDEEMED] = True  # the page answers with the cookie
+            await next_app(scope, receive, send)
+            return
+        raise NotAuthorizedException(
+            "this dashboard link was already used (a link works once) or is from an earlier "
+            "launch: open the dashboard again from the ApexAPI tray menu"
+        )
 
 
 def dashboard_snapshot(engine: SyncEngine, logs: LogBuffer) -> dict[str, Any]:
@@ -74,13 +131,13 @@ def dashboard_snapshot(engine: SyncEngine, logs: LogBuffer) -> dict[str, Any]:
     }
 
 
-def create_dashboard_app(engine: SyncEngine, secret: str, logs: LogBuffer) -> Litestar:
+def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffer) -> Litestar:
     @get("/", sync_to_thread=False)
     def index(request: AnyRequest) -> Response[Any]:
-        if "key" in request.query_params:  # first visit: keep the key in a cookie, clean URL
+        if cast("dict[str, Any]", request.scope).get(_REDEEMED):  # the link's one visit
             response: Response[Any] = Redirect("/", status_code=303)
             response.cookies.append(
-                Cookie(key=COOKIE, value=secret, httponly=True, samesite="strict", path="/")
+                Cookie(key=COOKIE, value=keys.secret, httponly=True, samesite="strict", path="/")
             )
             return response
         return File(
@@ -127,31 +184,30 @@ def create_dashboard_app(engine: SyncEngine, secret: str, logs: LogBuffer) -> Li
 
     @post("/api/packing/{key:int}", status_code=200, sync_to_thread=False)
     def edit(key: FromPath[int], data: JSONBody[dict[str, Any]]) -> Response[Any]:
-        packed = data.get("packed")
-        if isinstance(packed, bool) or not isinstance(packed, int) or packed < 0:
+        try:
+            change = msgspec.convert(data, PackingEdit)
+        except msgspec.ValidationError as exc:
+            field = _FIELD.search(str(exc))
+            name = (field["name"] or field["name2"]) if field else "body"
             return Response(
-                {
-                    "ok": False,
-                    "field": "packed",
-                    "error": "PACKED must be a whole number of 0 or more",
-                },
+                {"ok": False, "field": name, "error": _EDIT_ERRORS.get(name, str(exc))},
                 status_code=422,
             )
         current = engine.state.edits().get(key, Editable())
-        engine.edit_row(
-            key,
-            Editable(
-                packed=packed,
-                delivery_date=str(data.get("delivery_date", current.delivery_date)),
-                delivery_notes=str(data.get("delivery_notes", current.delivery_notes)),
-                internal_notes=str(data.get("internal_notes", current.internal_notes)),
-            ),
+        updated = msgspec.structs.replace(
+            current,
+            **{
+                f: v
+                for f in PackingEdit.__struct_fields__
+                if (v := getattr(change, f)) is not UNSET
+            },
         )
-        return Response({"ok": True, "key": key, "packed": packed})
+        engine.edit_row(key, updated)
+        return Response({"ok": True, "key": key} | msgspec.to_builtins(updated))
 
     return Litestar(
         [index, static, status, events, act, edit],
-        middleware=[Guard(secret)],
+        middleware=[Guard(keys)],
         state=State({}),
         openapi_config=None,
         logging_config=None,  # the engine's logging stays as the runner set it up

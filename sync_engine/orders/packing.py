@@ -18,7 +18,7 @@ from sync_engine.orders.classify import OrderState
 from sync_engine.orders.models import ApexOrder, OrderItem
 from sync_engine.tracker_models import CustomSku, PackageCalc
 
-__all__ = ["COLUMNS", "Editable", "PackingRow", "build_packing"]
+__all__ = ["COLUMNS", "Editable", "PackingRow", "Placement", "build_packing"]
 
 COLUMNS = (
     "Product",
@@ -72,6 +72,13 @@ class PackingRow(msgspec.Struct, frozen=True, kw_only=True):
         return max(0, self.ordered - self.packed)
 
 
+class Placement(msgspec.Struct, frozen=True, array_like=True):
+    """Where the tracker put an order line: its package, and the grams it holds for it."""
+
+    metrc_number: str | None
+    reserved_mg: int = 0
+
+
 class Packing(msgspec.Struct, frozen=True):
     rows: list[PackingRow]
     lines: list[OrderLine]
@@ -83,7 +90,7 @@ def build_packing(
     packages: Mapping[str, PackageCalc],
     custom: Mapping[str, Mapping[str, CustomSku]],
     edits: Mapping[int, Editable],
-    assigned: Mapping[int, str],
+    placed: Mapping[int, Placement],
 ) -> Packing:
     """Rows for every pre-roll item, and the order lines to PUT to the tracker."""
     by_strain: dict[str, list[tuple[str, PackageCalc]]] = defaultdict(list)
@@ -101,7 +108,7 @@ def build_packing(
             sku = _tracker_sku(parsed, strain_packages, custom)
             available = units_for(parsed, strain_packages, custom) if strain_packages else 0
             edit = edits.get(item.id, Editable())
-            rows.append(_row(order, item, state, parsed, sku, edit, available or 0, assigned))
+            rows.append(_row(order, item, state, parsed, sku, edit, available or 0, placed))
             label = (item.metrc_package_label or "").strip().upper()
             lines.append(
                 OrderLine(
@@ -147,9 +154,13 @@ def _row(
     sku: str,
     edit: Editable,
     available: int,
-    assigned: Mapping[int, str],
+    placed: Mapping[int, Placement],
 ) -> PackingRow:
     ordered = item.units
+    placement = placed.get(item.id, Placement(None))
+    # The tracker's units already leave out what it holds for this very line: count that
+    # back, or a line its package fully covers would show a shortfall.
+    own = placement.reserved_mg // (parsed.mg_per_unit * parsed.pack_size)
     return PackingRow(
         key=item.id,
         order_id=order.id,
@@ -158,12 +169,12 @@ def _row(
         store=order.store,
         ordered=ordered,
         packed=edit.packed,
-        needs_production=max(0, ordered - edit.packed - available),
+        needs_production=max(0, ordered - edit.packed - available - own),
         delivery_date=edit.delivery_date or (order.delivery_date or "")[:10],
         delivery_notes=edit.delivery_notes,
         internal_notes=edit.internal_notes,
         invoice=order.invoice,
-        batch_no=assigned.get(item.id) or item.batch_name or "",
+        batch_no=placement.metrc_number or item.batch_name or "",
         date=(order.order_date or "")[:10],
         strain=parsed.strain,
         sku=sku,

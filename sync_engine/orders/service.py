@@ -15,7 +15,7 @@ from sync_engine.clients.tracker import TrackerClient
 from sync_engine.config import Config
 from sync_engine.orders.classify import OrderState, first_order_date, order_state
 from sync_engine.orders.models import ApexOrder
-from sync_engine.orders.packing import Packing, build_packing
+from sync_engine.orders.packing import Packing, Placement, build_packing
 from sync_engine.state import EngineState
 from sync_engine.tracker_models import CustomSku, PackageCalc
 
@@ -95,21 +95,25 @@ class OrdersService:
     ) -> Packing:
         """Rebuild the packing list and send the tracker the full set of lines if it changed
         (as ``holder`` of the sync lease: the tracker refuses anyone else)."""
-        assigned: dict[int, str] = self.state.meta("assigned", {}) or {}
-        assigned = {int(k): v for k, v in assigned.items()}
+        stored = self.state.meta("placed")
+        placed = {int(k): msgspec.convert(v, Placement) for k, v in (stored or {}).items()}
         packing = build_packing(
-            self.relevant_orders(), packages, custom, self.state.edits(), assigned
+            self.relevant_orders(), packages, custom, self.state.edits(), placed
         )
         digest = hashlib.sha256(msgspec.json.encode(packing.lines)).hexdigest()
-        if digest != self.state.meta("lines_digest"):
+        if digest != self.state.meta("lines_digest") or stored is None:
             answer = await self.tracker.put_order_lines(holder, packing.lines)
-            assigned = {
-                line.item_id: line.metrc_number for line in answer.lines if line.metrc_number
+            placed = {
+                line.item_id: Placement(line.metrc_number, round(line.reserved_grams * 1000))
+                for line in answer.lines
+                if line.metrc_number
             }
             self.unassigned = [
                 f"{u.strain} {u.sku} (item {u.item_id}): {u.reason}" for u in answer.unassigned
             ]
-            self.state.set_meta("assigned", {str(k): v for k, v in assigned.items()})
+            self.state.set_meta(
+                "placed", {str(k): msgspec.to_builtins(v) for k, v in placed.items()}
+            )
             self.state.set_meta("lines_digest", digest)
             self.state.flush()
             log.info(
@@ -117,8 +121,13 @@ class OrdersService:
                 len(packing.lines),
                 len(answer.unassigned),
             )
+            # The units changed with the reservations just made: read them again, so Needs
+            # Production is counted from what the tracker holds now.
+            answer_units = await self.tracker.apex_calculate()
+            if answer_units is not None:
+                packages = answer_units[0]
             packing = build_packing(
-                self.relevant_orders(), packages, custom, self.state.edits(), assigned
+                self.relevant_orders(), packages, custom, self.state.edits(), placed
             )
         self.packing = packing
         return packing

@@ -41,6 +41,7 @@ class EngineThread:
         self.transport = transport
         self.lease_ttl = lease_ttl
         self.dashboard_url: str | None = None
+        self.dashboard_secret: str | None = None
         self.engine: SyncEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -63,6 +64,7 @@ class EngineThread:
                 if self.with_dashboard:
                     dashboard = await start_dashboard(engine, LogBuffer())
                     self.dashboard_url = dashboard.url
+                    self.dashboard_secret = dashboard.secret
                 self.engine = engine
                 try:
                     await engine.run(self._stop)

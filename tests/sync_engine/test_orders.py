@@ -11,7 +11,7 @@ import pytest
 
 from sync_engine.orders.classify import order_state
 from sync_engine.orders.models import ApexOrder, Buyer, OrderItem, OrderStatus, ParentStatus
-from sync_engine.orders.packing import COLUMNS, Editable, build_packing
+from sync_engine.orders.packing import COLUMNS, Editable, Placement, build_packing
 from sync_engine.tracker_models import PackageCalc
 from tests.conftest import RunningTracker, wait_until
 from tests.sync_engine.conftest import EngineThread, RunningApex, engine_config
@@ -90,7 +90,7 @@ def test_packing_rows_and_order_lines() -> None:
         packages,
         {},
         {1: Editable(packed=5, internal_notes="rush")},
-        {1: "1A4060300001AA1000000001"},
+        {1: Placement("1A4060300001AA1000000001")},
     )
     assert len(COLUMNS) == 12
     first, box = packing.rows
@@ -265,3 +265,27 @@ def test_open_orders_are_never_dropped_by_a_date_window(
     assert "updated_at_from=2026-10-01" in fetches[-1]
     apex.state.update_order(old, status_id=5)  # delivered: now it may leave
     assert old not in open_ids(msgspec.convert(earlier, type(config)))
+
+
+def test_needs_production_counts_what_the_tracker_holds_for_the_line(
+    tracker: RunningTracker, apex: RunningApex, tmp_path: Path
+) -> None:
+    """A package of exactly 12 g and an order for 24 half-gram pre-rolls: the tracker reserves
+    all 12 g for the line, so it needs no production (it used to show 24); a second order
+    for the same product, which nothing covers, shows its whole count."""
+    tracker.create("1A40603000123456", strain="Wedding Cake", grams=12)
+    config = engine_config(tracker, apex, orders=True, enabled=False)
+    extra = apex.state.add_order(
+        buyer="Late Shop", items=[{"product_id": 101, "quantity": 6}], order_id=9999
+    )
+    with EngineThread(config, tmp_path / "state.json") as running:
+        wait_until(lambda: tracker.package("1A40603000123456")["grams_ordered"] == 12)
+        engine = running.engine
+        assert engine is not None
+
+        def needs() -> dict[str, int]:
+            packing = engine.orders.packing
+            rows = packing.rows if packing else []
+            return {r.invoice: r.needs_production for r in rows if "Wedding Cake 0.5g" in r.product}
+
+        wait_until(lambda: needs() == {"INV-9001": 0, f"INV-{extra}": 6})

@@ -78,9 +78,9 @@ def test_icon_is_a_disc_in_the_state_colour() -> None:
 class RecordingActions:
     """Stands in for the app behind the menu: records which action each item runs."""
 
-    def __init__(self, running: bool = True, paused: bool = False) -> None:
+    def __init__(self, running: bool = True, paused: bool = False, zeros: int = 2) -> None:
         self.calls: list[str] = []
-        self.engine_running, self.paused = running, paused
+        self.engine_running, self.paused, self.held_back_zeros = running, paused, zeros
 
     def __getattr__(self, name: str) -> object:
         return lambda: self.calls.append(name)
@@ -112,6 +112,7 @@ def test_menu_has_the_spec_items_and_each_runs_its_action() -> None:
         "Sync Now",
         "Pause Sync",
         "Refresh Mapping",
+        "Push Held-Back Zeros (2 batches)",
         "Open Logs Folder",
         "Edit Config",
         "Quit",
@@ -125,6 +126,7 @@ def test_menu_has_the_spec_items_and_each_runs_its_action() -> None:
         "sync_now",
         "toggle_pause",
         "refresh_mapping",
+        "confirm_zeros",
         "open_logs",
         "edit_config",
         "quit",
@@ -135,6 +137,8 @@ def test_menu_says_resume_when_paused_and_greys_engine_items_without_an_engine()
     """The pause item names what it will do; engine commands wait for a running engine."""
     paused = menu(RecordingActions(paused=True))
     assert paused[3].text == "Resume Sync"
+    nothing_held = {item.text: item.enabled for item in menu(RecordingActions(zeros=0))}
+    assert nothing_held["No Zeros Held Back"] is False
     idle = {item.text: item.enabled for item in menu(RecordingActions(running=False))}
     assert idle == {
         "Open Dashboard": True,
@@ -142,6 +146,7 @@ def test_menu_says_resume_when_paused_and_greys_engine_items_without_an_engine()
         "Sync Now": False,
         "Pause Sync": False,
         "Refresh Mapping": False,
+        "Push Held-Back Zeros (2 batches)": False,
         "Open Logs Folder": True,
         "Edit Config": True,
         "Quit": True,

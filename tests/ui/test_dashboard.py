@@ -16,6 +16,7 @@ from simulators.apex.seed import seed_apex
 from simulators.apex.state import ApexState
 from simulators.serve import ServerThread
 from sync_engine.config import Config
+from sync_engine.orders.packing import Editable
 from tests.conftest import wait_until
 from tests.fakes.engine_thread import EngineThread
 from tests.tracker.serve_process import ServeProcess, free_port, new_api_key
@@ -60,7 +61,12 @@ def running(browser: Browser, tmp_path: Path) -> Iterator[tuple[Stack, EngineThr
                 "dashboard_api_key": stack.key,
                 "api_base_url": f"{apex_url}/api",
                 "api_token": "sim-token",
-                "batch_inventory_sync": {"enabled": True, "interval_seconds": 1},
+                # Zeroing more than a fifth of the mapped batches at once is held back.
+                "batch_inventory_sync": {
+                    "enabled": True,
+                    "interval_seconds": 1,
+                    "max_zero_share": 0.2,
+                },
                 "order_refresh_seconds": 5,
             },
             Config,
@@ -128,13 +134,34 @@ def test_pause_stops_patches(running: tuple[Stack, EngineThread, Page]) -> None:
     wait_until(lambda: len(stack.apex.requests_matching("PATCH")) > before, timeout=15)
 
 
+def test_a_dashboard_link_works_once(
+    running: tuple[Stack, EngineThread, Page], browser: Browser
+) -> None:
+    """The link's key is exchanged for a cookie on the first visit; the same link in another
+    browser (or from someone's history) is refused with what to do; the first one stays in."""
+    _, engine, page = running
+    link = str(engine.dashboard_url)
+    page.goto(link)
+    expect(page.get_by_role("heading", name="ApexAPI")).to_be_visible()
+    assert "key=" not in page.url  # the address bar no longer shows it
+    other = browser.new_context()
+    later = other.new_page()
+    answer = later.goto(link)
+    assert answer is not None and answer.status == 401
+    assert "already used" in later.content()
+    other.close()
+    page.reload()
+    expect(page.get_by_role("heading", name="ApexAPI")).to_be_visible()
+    assert httpx.get(link, follow_redirects=False).status_code == 401
+
+
 def test_requests_without_the_launch_key_are_refused(
     running: tuple[Stack, EngineThread, Page],
 ) -> None:
     """No key → 401; another Host header (DNS rebinding) → 403; the key works."""
     _, engine, _ = running
-    url = str(engine.dashboard_url)
-    base, key = url.split("/?key=")
+    base = str(engine.dashboard_url).split("/?key=")[0]
+    key = str(engine.dashboard_secret)
     assert httpx.get(f"{base}/api/status").status_code == 401
     assert httpx.post(f"{base}/api/actions/pause").status_code == 401
     assert (
@@ -145,3 +172,54 @@ def test_requests_without_the_launch_key_are_refused(
     )
     assert httpx.get(f"{base}/api/status", headers={"X-Dashboard-Key": key}).status_code == 200
     assert engine.engine is not None and not engine.engine.status.paused
+
+
+def test_a_held_back_mass_zero_is_listed_and_confirmed_from_the_dashboard(
+    running: tuple[Stack, EngineThread, Page],
+) -> None:
+    """Archiving the package would zero its four Apex batches at once: the cycle is held back,
+    the dashboard lists the batches, and the button pushes them."""
+    stack, engine, page = running
+    page.goto(str(engine.dashboard_url))
+    wait_until(lambda: (stack.apex.quantity(1002) or 0) > 20)
+    stack.client.patch(f"/api/finished-goods/{WEDDING_CAKE}", json={"status": "archived"})
+    held = page.locator("#held-back")
+    expect(held).to_be_visible(timeout=20_000)
+    expect(held.locator("#zero-list li")).to_have_count(4)
+    expect(held).to_contain_text("Batch 1002 — Wedding Cake singles_1g")
+    assert (stack.apex.quantity(1002) or 0) > 0  # nothing zeroed yet
+    screenshot(page, "dashboard-held-back")
+    page.get_by_role("button", name="Push these zeros to Apex").click()
+    wait_until(lambda: [stack.apex.quantity(b) for b in (1001, 1002, 1003, 1004)] == [0] * 4)
+    expect(held).to_be_hidden()
+
+
+def test_the_dashboard_edits_every_editable_cell_and_refuses_bad_values(
+    running: tuple[Stack, EngineThread, Page],
+) -> None:
+    """Delivery Date, Delivery Notes and Internal Notes are edited like PACKED; a value that
+    is not a date, a negative count, a long note or an unknown field is refused, naming it."""
+    _, engine, page = running
+    page.goto(str(engine.dashboard_url))
+    page.get_by_label("delivery date 90011").fill("2026-12-03")
+    page.get_by_label("delivery notes 90011").fill("=1+1 <b>dock</b>")
+    page.get_by_label("delivery notes 90011").press("Enter")
+    page.get_by_label("internal notes 90011").fill("rush")
+    page.get_by_label("internal notes 90011").press("Enter")
+    assert engine.engine is not None
+    wait_until(lambda: engine.engine.state.edits().get(90011, Editable()).internal_notes == "rush")
+    assert engine.engine.state.edits()[90011] == Editable(
+        delivery_date="2026-12-03", delivery_notes="=1+1 <b>dock</b>", internal_notes="rush"
+    )
+    base = str(engine.dashboard_url).split("/?key=")[0]
+    headers = {"X-Dashboard-Key": str(engine.dashboard_secret)}
+    for body, field in (
+        ({"delivery_date": "=1+1"}, "delivery_date"),
+        ({"packed": -1}, "packed"),
+        ({"packed": "3"}, "packed"),
+        ({"internal_notes": "x" * 501}, "internal_notes"),
+        ({"owner": "me"}, "owner"),
+    ):
+        refused = httpx.post(f"{base}/api/packing/90011", json=body, headers=headers)
+        assert (refused.status_code, refused.json()["field"]) == (422, field), body
+    assert engine.engine.state.edits()[90011].delivery_date == "2026-12-03"
