@@ -183,7 +183,10 @@ class TrayApp:
         """Open the config in the editor, creating it from the template when it is missing."""
         if not self.config_path.exists():
             self.config_path.parent.mkdir(parents=True, exist_ok=True)
-            self.config_path.write_text(config_template(), encoding="utf-8")
+            # It is going to hold the API key and token: readable by this user only.
+            descriptor = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                out.write(config_template())
             log.info("created %s from the template", self.config_path)
         self._open(self.config_path)
         return f"Opened {self.config_path}: save it and ApexAPI starts by itself."

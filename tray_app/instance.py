@@ -71,11 +71,22 @@ def _lock(handle: IO[bytes]) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+#: A command line is a token and a word: anything longer is not ours.
+MAX_LINE = 256
+#: Commands answered at once; more connections wait in the queue, then are refused.
+MAX_CONNECTIONS = 4
+
+
 class ControlServer:
-    """Answers ``<token> <command>`` lines on 127.0.0.1 with ``handler(command)``."""
+    """Answers ``<token> <command>`` lines on 127.0.0.1 with ``handler(command)``.
+
+    Other programs on this computer can connect: a line is read up to :data:`MAX_LINE`
+    bytes, at most :data:`MAX_CONNECTIONS` are served at once, and each gets 5 s.
+    """
 
     def __init__(self, folder: Path, handler: Callable[[str], str]) -> None:
         self.folder, self._handler = folder, handler
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._token = secrets.token_urlsafe(24)
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
@@ -99,6 +110,11 @@ class ControlServer:
                 connection, _ = self._socket.accept()
             except OSError:
                 return  # closed
+            if not self._slots.acquire(blocking=False):
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"error: busy\n")
+                    connection.close()
+                continue
             # One thread per command: a slow answer (``status`` reads the page) never holds
             # up the next command, ``quit`` above all.
             threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
@@ -107,7 +123,11 @@ class ControlServer:
         with connection:
             connection.settimeout(5)
             try:
-                line = connection.makefile("r", encoding="utf-8").readline().strip()
+                raw = connection.makefile("rb").readline(MAX_LINE + 1)
+                if len(raw) > MAX_LINE:
+                    connection.sendall(b"error: line too long\n")
+                    return
+                line = raw.decode("utf-8", errors="replace").strip()
                 token, _, command = line.partition(" ")
                 if not secrets.compare_digest(token, self._token):
                     reply = "error: wrong token"
@@ -116,8 +136,12 @@ class ControlServer:
                 else:
                     reply = self._handler(command)
                 connection.sendall(reply.encode("utf-8") + b"\n")
+            except TimeoutError:
+                pass  # a client that connected and said nothing
             except Exception:
                 log.exception("control command failed")
+            finally:
+                self._slots.release()
 
 
 def send_command(folder: Path, command: str, timeout: float = 10.0) -> str:

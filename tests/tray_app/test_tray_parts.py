@@ -179,7 +179,8 @@ def test_second_process_cannot_take_the_lock_until_the_first_dies(tmp_path: Path
 
 
 def test_control_channel_needs_the_token_and_knows_its_commands(tmp_path: Path) -> None:
-    """Commands with the right token reach the handler; others are refused; no file, no answer."""
+    """Commands with the right token reach the handler; others are refused; no file, no answer;
+    a flood of bytes or of silent connections is turned away without holding the channel."""
     with pytest.raises(NotRunning):
         send_command(tmp_path, "show")
     seen: list[str] = []
@@ -193,6 +194,17 @@ def test_control_channel_needs_the_token_and_knows_its_commands(tmp_path: Path) 
         (tmp_path / "instance.json").write_text(json.dumps(info | {"token": "guess"}))
         assert send_command(tmp_path, "quit") == "error: wrong token"
         assert seen == ["show"]
+        port = int(info["port"])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as flood:
+            flood.sendall(b"x" * 100_000 + b"\n")  # no end of line for a long while
+            assert flood.makefile("rb").readline() == b"error: line too long\n"
+        silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as fifth:
+            assert fifth.makefile("rb").readline() == b"error: busy\n"
+        for connection in silent:
+            connection.close()
+        (tmp_path / "instance.json").write_text(json.dumps(info))
+        assert wait_until(lambda: send_command(tmp_path, "show") == "did show")
     finally:
         server.close()
 
@@ -204,6 +216,7 @@ def test_edit_config_creates_the_template_then_opens_it(tmp_path: Path) -> None:
     app = TrayApp(config, opener=opened.append)
     assert "save it and ApexAPI starts by itself" in app.edit_config()
     assert config.read_text() == config_template()
+    assert config.stat().st_mode & 0o777 == 0o600  # it will hold the API key and token
     config.write_text("{}")
     app.edit_config()
     assert config.read_text() == "{}"
