@@ -179,12 +179,7 @@ class ApexClient:
             if exc.status == 404:
                 return None
             raise
-        try:
-            return msgspec.json.decode(raw, type=_BatchEnvelope).batch
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ApexError(
-                f"Apex Trading sent an unreadable answer for batch {batch_id}: {exc}"
-            ) from None
+        return _batch_of(raw, batch_id)
 
     async def set_batch_quantity(
         self, batch_id: int, quantity: int, fence: Callable[[], bool] | None = None
@@ -194,12 +189,16 @@ class ApexClient:
         raw = await self._request(
             "PATCH", f"/v2/batches/{batch_id}", fence, json={"quantity": quantity}
         )
-        try:
-            return msgspec.json.decode(raw, type=_BatchEnvelope).batch
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ApexError(
-                f"Apex Trading sent an unreadable answer for batch {batch_id}: {exc}"
-            ) from None
+        return _batch_of(raw, batch_id)
+
+
+def _batch_of(raw: bytes, batch_id: int) -> ApexBatch:
+    try:
+        return msgspec.json.decode(raw, type=_BatchEnvelope).batch
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ApexError(
+            f"Apex Trading sent an unreadable answer for batch {batch_id}: {exc}"
+        ) from None
 
 
 def _cannot_connect(base: str, exc: httpx.ConnectError) -> str:

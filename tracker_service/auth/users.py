@@ -132,13 +132,7 @@ class UserStore:
     def reset_password(self, username: str, new_password: str) -> None:
         """Set a user's password (an admin, or the CLI); ends all of that user's sessions."""
         _check_password(new_password, "new_password")
-        hashed = self._hash(new_password)
-        with self._db.transaction() as conn:
-            user = repo.load_user(conn, username)
-            if user is None:
-                raise NotFound(f"no user {username!r}")
-            repo.set_password_hash(conn, user.id, hashed)
-            repo.delete_user_sessions(conn, user.id)
+        self._store_password(username, self._hash(new_password), keep_session=None)
 
     def change_own_password(
         self, username: str, current: str, new: str, *, keep_session: str
@@ -149,7 +143,10 @@ class UserStore:
         _check_password(new, "new_password")
         if new == current:
             raise InvalidInput("new_password", "must differ from the current password")
-        hashed = self._hash(new)
+        self._store_password(username, self._hash(new), keep_session=keep_session)
+
+    def _store_password(self, username: str, hashed: str, *, keep_session: str | None) -> None:
+        """The new hash, and every session of the user ended but ``keep_session``."""
         with self._db.transaction() as conn:
             user = repo.load_user(conn, username)
             if user is None:
