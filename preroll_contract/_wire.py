@@ -23,6 +23,7 @@ __all__ = [
     "Input",
     "LeaseGrant",
     "LeaseRequest",
+    "LinePartRead",
     "LineResult",
     "LineState",
     "OrderLine",
@@ -49,7 +50,8 @@ class ApexCalculation(msgspec.Struct, frozen=True, omit_defaults=True):
     """One package's entry of ``GET /apex-calculate``.
 
     ``problem`` is present only when the package's numbers cannot be computed (its units are
-    then all 0); the rest of the answer is unaffected.
+    then all 0); the rest of the answer is unaffected. ``custom_skus`` is present when the
+    package has any, so one answer says everything a sync needs.
     """
 
     strain: str
@@ -57,6 +59,7 @@ class ApexCalculation(msgspec.Struct, frozen=True, omit_defaults=True):
     available_grams: float
     units: dict[str, int]
     problem: str | None = None
+    custom_skus: dict[str, CustomSkuRead] = msgspec.field(default_factory=dict)
 
 
 class CustomSkuRead(msgspec.Struct, frozen=True):
@@ -113,12 +116,17 @@ class OrderLinesPut(Input, kw_only=True):
 
 
 class LineResult(msgspec.Struct, frozen=True):
+    """Where a line's grams are: ``metrc_number`` is its first package (a line the strain
+    cannot cover from one package spreads over several); ``short_units`` are the units no
+    package covers."""
+
     item_id: int
     state: str
     metrc_number: str | None
     reserved_grams: float
     packed_grams: float
     shipped_grams: float
+    short_units: int = 0
 
 
 class UnassignedLine(msgspec.Struct, frozen=True):
@@ -138,6 +146,15 @@ class OrderLinesResult(msgspec.Struct, frozen=True):
     shipped_grams: float
     #: Open lines absent from this PUT: they keep their grams until staff release them.
     missing: list[int] = msgspec.field(default_factory=list)
+
+
+class LinePartRead(msgspec.Struct, frozen=True):
+    """The grams one package holds for an order line."""
+
+    metrc_number: str
+    reserved_grams: float
+    packed_grams: float
+    shipped_grams: float
 
 
 class OrderLineRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -161,3 +178,5 @@ class OrderLineRead(msgspec.Struct, frozen=True, kw_only=True):
     released_at: str | None
     reported_after_release_at: str | None
     updated_at: str
+    short_units: int = 0
+    packages: list[LinePartRead] = msgspec.field(default_factory=list)

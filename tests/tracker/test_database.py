@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker_service.finished_goods.repository import load_package
 from tracker_service.lib.db import Database, SchemaTooNew
 from tracker_service.lib.schema import MIGRATIONS
 
@@ -62,9 +63,10 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         assert conn.execute("SELECT COUNT(*) FROM settings").fetchone()[0] == 0
 
 
-def test_an_existing_database_upgrades_to_v4_keeping_its_lines(tmp_path: Path) -> None:
+def test_an_existing_database_upgrades_keeping_its_lines(tmp_path: Path) -> None:
     """A database of the first release (schema 3) opens under this tracker: packages get their
-    strain key, lines released by silence become 'released' by ApexAPI, open ones stay open."""
+    strain key, lines released by silence become 'released' by ApexAPI, open ones stay open
+    with their grams on their package."""
     from tracker_service.lib.db import _statements
 
     path = tmp_path / "old.db"
@@ -94,8 +96,16 @@ def test_an_existing_database_upgrades_to_v4_keeping_its_lines(tmp_path: Path) -
             "SELECT item_id, state, reserved_mg, released_by, released_at FROM order_lines"
             " ORDER BY item_id"
         ).fetchall()
+        parts = conn.execute("SELECT * FROM order_line_parts ORDER BY item_id").fetchall()
+        package = load_package(conn, "AAAAAAAAAA01")
     assert [tuple(row) for row in lines] == [
         (1, "open", 2000, None, None),
         (2, "released", 0, "apexapi (no longer reported)", "u"),
     ]
+    assert [(p["item_id"], p["metrc_number"], p["reserved_mg"]) for p in parts] == [
+        (1, "AAAAAAAAAA01", 2000)
+    ]
+    assert package is not None and package.lines_reserved_mg == 2000, (
+        "the open line still holds its grams on the package"
+    )
     db.close()

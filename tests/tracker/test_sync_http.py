@@ -66,6 +66,7 @@ def test_reserve_pack_ship_lifecycle(two_packages: RunningTracker) -> None:
             "reserved_grams": 10,
             "packed_grams": 0,
             "shipped_grams": 0,
+            "short_units": 0,
         }
     ]
     assert grams(t, OLD) == (50, 10, 0, 40)
@@ -124,23 +125,73 @@ def test_explicit_metrc_number_wins(two_packages: RunningTracker) -> None:
 
 
 def test_unassignable_lines_are_reported(two_packages: RunningTracker) -> None:
-    """No package of the strain, not enough grams, unknown tag or SKU: listed with the reason."""
+    """No package of the strain, unknown tag or SKU: listed with the reason, nothing held."""
     t = two_packages
     result = put_lines(
         t,
         line(1, strain="Gelato"),
-        line(2, units_ordered=600),
         line(3, metrc_number="ZZZZZZZZZZZZ"),
         line(4, sku="cocoa_blunt_1g"),
     )
     reasons = {u["item_id"]: u["reason"] for u in result["unassigned"]}
-    assert sorted(reasons) == [1, 2, 3, 4]
+    assert sorted(reasons) == [1, 3, 4]
     assert "no active package of strain 'Gelato'" in reasons[1]
-    assert "enough grams" in reasons[2]
     assert reasons[3] == "package ZZZZZZZZZZZZ not found"
     assert "cocoa_blunt_1g" in reasons[4]
     assert grams(t, OLD) == (50, 0, 0, 50)
     assert grams(t, NEW) == (500, 0, 0, 500)
+
+
+def test_oversold_demand_takes_what_the_strain_has_and_reports_the_shortfall(
+    two_packages: RunningTracker,
+) -> None:
+    """A line no single package covers reserves every gram of the strain, oldest package
+    first; the strain then sells nothing and the shortfall is reported (docs/api.md)."""
+    t = two_packages
+    result = put_lines(t, line(2, units_ordered=600))
+    assert grams(t, OLD) == (50, 50, 0, 0)
+    assert grams(t, NEW) == (500, 500, 0, 0)
+    [placed] = result["lines"]
+    assert (placed["metrc_number"], placed["reserved_grams"], placed["short_units"]) == (
+        OLD,
+        550,
+        50,
+    )
+    [short] = result["unassigned"]
+    assert short["item_id"] == 2 and short["reason"].startswith("short by 50 x singles_1g")
+    units = t.client.get("/apex-calculate").json()
+    assert all(units[tag]["units"]["singles_1g"] == 0 for tag in (OLD, NEW))
+    read = t.client.get("/api/sync/order-lines", params={"state": "short"}).json()
+    assert [(r["item_id"], r["short_units"]) for r in read] == [(2, 50)]
+    assert [(p["metrc_number"], p["reserved_grams"]) for p in read[0]["packages"]] == [
+        (OLD, 50),
+        (NEW, 500),
+    ]
+    # Production adds a package: the line takes what it lacks from it, the rest stays free.
+    t.create("AAAAAAAAAA03", strain="Blue Dream", grams=80)
+    again = put_lines(t, line(2, units_ordered=600))
+    assert (again["unassigned"], again["lines"][0]["short_units"]) == ([], 0)
+    assert grams(t, "AAAAAAAAAA03") == (80, 50, 0, 30)
+    # Packed, then shipped: each package gives what it held, nothing is lost or counted twice.
+    put_lines(t, line(2, units_ordered=600, units_packed=600, state="shipped"))
+    assert [grams(t, tag) for tag in (OLD, NEW, "AAAAAAAAAA03")] == [
+        (0, 0, 0, 0),
+        (0, 0, 0, 0),
+        (30, 0, 0, 30),
+    ]
+
+
+def test_a_short_line_holds_the_grams_too_small_for_a_unit(tracker: RunningTracker) -> None:
+    """When the strain cannot cover a line, even the grams that make no whole unit are held,
+    so no smaller SKU keeps selling them."""
+    tracker.create(OLD, strain="Blue Dream", grams=2.7)
+    result = put_lines(tracker, line(1, units_ordered=4))
+    assert result["lines"][0]["short_units"] == 2
+    assert grams(tracker, OLD) == (2.7, 2.7, 0, 0)
+    assert tracker.client.get("/apex-calculate").json()[OLD]["units"]["singles_0_5g"] == 0
+    cancelled = put_lines(tracker, line(1, units_ordered=4, state="cancelled"))
+    assert cancelled["released"] == [1]
+    assert grams(tracker, OLD) == (2.7, 0, 0, 2.7)
 
 
 def test_unassigned_line_is_placed_when_stock_arrives(tracker: RunningTracker) -> None:

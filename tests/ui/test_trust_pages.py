@@ -70,6 +70,31 @@ def test_staff_release_a_line_apexapi_no_longer_reports(page: Page, users: Runni
     assert users.package(TAG)["grams_ordered"] == 4
 
 
+def test_staff_see_lines_ordered_beyond_what_the_strain_has(
+    page: Page, users: RunningTracker
+) -> None:
+    """A line bigger than the strain holds every gram of it over two packages; Overview and
+    Order Lines show the shortfall and which packages hold what."""
+    users.create(TAG, strain="Blue Dream", grams=30)
+    users.create("1A4060300003BB1000000100", strain="Blue Dream", grams=20)
+    api = users.client
+    api.post("/api/sync/lease", json={"holder": HOLDER})
+    api.put(
+        "/api/sync/order-lines",
+        json={"holder": HOLDER, "lines": [line(1, units_ordered=65)]},
+    )
+    login(page, "sam")
+    expect(page.locator("#attention")).to_contain_text(
+        "1 order line ordered more than the strain has (15 units short)"
+    )
+    page.locator("#attention").get_by_role("link").first.click()
+    short = page.locator("#short")
+    expect(short.locator("tr[data-item='1'] td").nth(4)).to_have_text("15")
+    expect(short.locator("tr[data-item='1']")).to_contain_text(f"{TAG} (30 g)")
+    expect(short.locator("tr[data-item='1']")).to_contain_text("1A4060300003BB1000000100 (20 g)")
+    screenshot(page, "order-lines-short")
+
+
 def test_admin_disables_a_user_and_a_user_changes_their_password(
     page: Page, users: RunningTracker
 ) -> None:

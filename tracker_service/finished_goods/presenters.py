@@ -57,10 +57,7 @@ def to_package_read(record: PackageRecord) -> PackageRead:
         grams_held=mg_to_grams(record.held_mg),
         available_grams=mg_to_grams(record.available_mg),
         apex_sku_settings=settings,
-        custom_skus={
-            key: CustomSkuRead(sku.name, mg_to_grams(sku.mg_per_unit), sku.pack_size)
-            for key, sku in sorted(record.custom_skus.items())
-        },
+        custom_skus=custom_skus_read(record),
         units=units,
         holds=[to_hold_read(hold) for hold in record.holds],
         created_at=record.created_at,
@@ -79,7 +76,15 @@ def to_calculation(record: PackageRecord) -> ApexCalculation:
         available_grams=mg_to_grams(record.available_mg if sells else 0),
         units=record.units,
         problem=problem,
+        custom_skus=custom_skus_read(record),
     )
+
+
+def custom_skus_read(record: PackageRecord) -> dict[str, CustomSkuRead]:
+    return {
+        key: CustomSkuRead(sku.name, mg_to_grams(sku.mg_per_unit), sku.pack_size)
+        for key, sku in sorted(record.custom_skus.items())
+    }
 
 
 def problem_calculation(strain: str, status: str, problem: str) -> ApexCalculation:

@@ -39,10 +39,10 @@ _encoder = msgspec.json.Encoder()
 
 _SELECT = """
 SELECT p.*,
-    COALESCE((SELECT SUM(reserved_mg) FROM order_lines l
-              WHERE l.metrc_number = p.metrc_number AND l.state = 'open'), 0) AS lines_reserved_mg,
-    COALESCE((SELECT SUM(packed_mg) FROM order_lines l
-              WHERE l.metrc_number = p.metrc_number AND l.state = 'open'), 0) AS packed_mg
+    COALESCE((SELECT SUM(t.reserved_mg) FROM order_line_parts t JOIN order_lines l USING (item_id)
+              WHERE t.metrc_number = p.metrc_number AND l.state = 'open'), 0) AS lines_reserved_mg,
+    COALESCE((SELECT SUM(t.packed_mg) FROM order_line_parts t JOIN order_lines l USING (item_id)
+              WHERE t.metrc_number = p.metrc_number AND l.state = 'open'), 0) AS packed_mg
 FROM packages p
 """
 _ORDER = " ORDER BY p.created_at, p.metrc_number"

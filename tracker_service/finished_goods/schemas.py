@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from preroll_contract import ApexCalculation
+from preroll_contract import ApexCalculation, CustomSkuRead
 from tracker_service.finished_goods.units import MAX_PACK_SIZE, MAX_UNITS
 from tracker_service.lib.wire import Grams, Input, PositiveGrams, SignedGrams
 
@@ -95,12 +95,6 @@ class DecrementRequest(Input, kw_only=True):
 class SkuSettingRead(msgspec.Struct):
     excluded: bool
     manual_units: int | None
-
-
-class CustomSkuRead(msgspec.Struct):
-    name: str
-    grams_per_unit: float
-    pack_size: int
 
 
 class HoldRead(msgspec.Struct):

@@ -230,4 +230,27 @@ CREATE INDEX order_lines_package ON order_lines (metrc_number, state);
 CREATE INDEX order_lines_state ON order_lines (state, item_id);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+# An order line's grams may sit on several packages of its strain (oversold demand reserves
+# what the strain has, oldest package first; docs/api.md "Order lines"): one row per package.
+# ``order_lines`` keeps the totals and the first package (``metrc_number``) for lists and
+# queries; ``short_units`` is what no package could cover.
+_V5 = """
+CREATE TABLE order_line_parts (
+    item_id      INTEGER NOT NULL REFERENCES order_lines (item_id),
+    metrc_number TEXT NOT NULL REFERENCES packages (metrc_number),
+    position     INTEGER NOT NULL,
+    reserved_mg  INTEGER NOT NULL DEFAULT 0 CHECK (reserved_mg >= 0),
+    packed_mg    INTEGER NOT NULL DEFAULT 0 CHECK (packed_mg >= 0),
+    shipped_mg   INTEGER NOT NULL DEFAULT 0 CHECK (shipped_mg >= 0),
+    PRIMARY KEY (item_id, metrc_number)
+);
+CREATE INDEX order_line_parts_package ON order_line_parts (metrc_number);
+INSERT INTO order_line_parts (item_id, metrc_number, position, reserved_mg, packed_mg,
+    shipped_mg)
+SELECT item_id, metrc_number, 0, MAX(reserved_mg, 0), MAX(packed_mg, 0), MAX(shipped_mg, 0)
+FROM order_lines
+WHERE state IN ('open', 'shipped') AND metrc_number IN (SELECT metrc_number FROM packages);
+ALTER TABLE order_lines ADD COLUMN short_units INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)

@@ -3,7 +3,9 @@
 ``PUT /api/sync/order-lines`` carries the full set of lines ApexAPI knows, from the holder of
 the sync lease only. The service compares each with what it stored last time and changes grams
 only by the difference, so a repeated PUT changes nothing. Lines without a METRC number go to
-the oldest active package of their strain with enough grams, and stay there (sticky).
+the oldest active package of their strain with enough grams, and stay there (sticky); a line
+no single package can cover takes what the strain has, oldest package first, and the units
+left over are its shortfall (reported, and shown to staff).
 
 A reservation ends only by an explicit state (cancelled, shipped) or by a person: an open line
 missing from a later PUT keeps its grams and is listed to staff; a line a person released is
@@ -28,11 +30,11 @@ from tracker_service.sync.placement import (
     describe,
     finish,
     line_result,
-    move,
     move_grams,
     place_open,
     release_from,
     result,
+    ship,
     store,
 )
 from tracker_service.sync.repository import StoredLine
@@ -45,6 +47,7 @@ LINE_QUERIES: dict[str, tuple[tuple[str, ...], bool | None]] = {
     "held": (("open",), None),
     "open": (("open",), False),
     "missing": (("open",), True),
+    "short": (("open",), None),
     "released": (("released",), None),
     "shipped": (("shipped",), None),
     "cancelled": (("cancelled",), None),
@@ -83,7 +86,9 @@ class OrderLineService:
 
     def lines(self, query: str) -> list[StoredLine]:
         states, missing = LINE_QUERIES[query]
-        return self._db.query(repo.load_lines, states=states, missing=missing)
+        return self._db.query(
+            repo.load_lines, states=states, missing=missing, short=query == "short"
+        )
 
     def release(self, item_id: int, actor: str) -> StoredLine:
         """A person ends the reservation of a line ApexAPI no longer reports."""
@@ -95,12 +100,12 @@ class OrderLineService:
                     f"order line {item_id} is still reported by ApexAPI (or already ended); "
                     "only lines no longer reported can be released here"
                 )
-            if prev.metrc_number:
+            for part in prev.parts:
                 move_grams(
                     run,
-                    prev.metrc_number,
-                    -prev.reserved_mg,
-                    -prev.packed_mg,
+                    part.metrc_number,
+                    -part.reserved_mg,
+                    -part.packed_mg,
                     0,
                     f"{describe(prev)}: released by {actor} (no longer reported by ApexAPI)",
                 )
@@ -109,6 +114,8 @@ class OrderLineService:
                 state="released",
                 reserved_mg=0,
                 packed_mg=0,
+                short_units=0,
+                parts=(),
                 missing_since=None,
                 released_by=actor,
                 released_at=run.at,
@@ -171,16 +178,16 @@ def _apply_line(run: LineRun, line: OrderLine, wanted: str | None, prev: StoredL
     elif line.state == "shipped":
         if prev is not None and prev.state == "shipped":
             _keep(run, line, prev, None)
-        elif was_open and prev is not None and prev.metrc_number:
-            _ship(run, line, prev)
+        elif was_open and prev is not None and prev.parts:
+            ship(run, line, prev)
         else:
             # First seen already shipped (or never placed): no grams move (docs/api.md).
-            store(run, line, None, 0, 0, 0, "shipped", prev)
+            store(run, line, (), "shipped", prev)
     else:
         if was_open and prev is not None:
             release_from(run, prev, line, "cancelled: reservation released")
             run.released.append(line.item_id)
-        store(run, line, prev.metrc_number if prev else None, 0, 0, 0, "cancelled", prev)
+        store(run, line, (), "cancelled", prev)
 
 
 def _after_release(run: LineRun, line: OrderLine, prev: StoredLine) -> None:
@@ -204,27 +211,9 @@ def _after_release(run: LineRun, line: OrderLine, prev: StoredLine) -> None:
             "shipped after it was released in the tracker: its grams were not taken off the "
             "package; record them with an adjustment"
         )
-    store(run, line, prev.metrc_number, 0, 0, 0, line.state, prev)
+    store(run, line, (), line.state, prev)
     if reason:
         run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
-
-
-def _ship(run: LineRun, line: OrderLine, prev: StoredLine) -> None:
-    tag = prev.metrc_number
-    assert tag is not None
-    package = run.package(tag)
-    unit = package.sale_unit_mg(line.sku) if package else None
-    shipped = line.units_packed * unit if unit else prev.packed_mg
-    move(
-        run,
-        tag,
-        -prev.reserved_mg,
-        -prev.packed_mg,
-        shipped,
-        line,
-        "shipped: packed grams left the package",
-    )
-    store(run, line, tag, 0, 0, shipped, "shipped", prev)
 
 
 def _mark_missing(run: LineRun, prev: StoredLine) -> None:
@@ -234,8 +223,8 @@ def _mark_missing(run: LineRun, prev: StoredLine) -> None:
         repo.save_line(
             run.conn, msgspec.structs.replace(prev, missing_since=run.at, updated_at=run.at)
         )
-        if prev.metrc_number:
-            package = run.package(prev.metrc_number)
+        for part in prev.parts:
+            package = run.package(part.metrc_number)
             if package is not None:
                 package.touched = True  # on the change feed: staff pages show it at once
 

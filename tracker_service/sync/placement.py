@@ -20,7 +20,8 @@ from tracker_service.lib.db import Conn
 from tracker_service.lib.grams import mg_to_grams
 from tracker_service.lib.repository import append_change
 from tracker_service.sync import repository as repo
-from tracker_service.sync.repository import StoredLine
+from tracker_service.sync.line_grams import Held, Room, Share, split_shipped, spread_line
+from tracker_service.sync.repository import LinePart, StoredLine
 from tracker_service.sync.schemas import LineResult, UnassignedLine
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "place_open",
     "release_from",
     "result",
+    "ship",
     "store",
     "unassigned",
 ]
@@ -50,11 +52,12 @@ class PackageGrams:
     touched: bool = False
 
     @property
-    def available(self) -> int:
+    def free_mg(self) -> int:
+        """Grams not yet committed; negative when the package is over-committed."""
         r = self.record
         effective = (r.current_mg if r.override_mg is None else r.override_mg) - self.shipped
         committed = r.ordered_mg + self.reserved + r.packed_mg + self.packed + r.held_mg
-        return max(0, effective - committed)
+        return effective - committed
 
     def sale_unit_mg(self, sku: str) -> int | None:
         """Grams one sale unit of ``sku`` takes from this package; None when it cannot sell it."""
@@ -93,36 +96,97 @@ class LineRun:
 
 
 def place_open(run: LineRun, line: OrderLine, wanted: str | None, prev: StoredLine | None) -> None:
-    placed: str | None = prev.metrc_number if prev is not None else None
-    if wanted is not None and wanted != placed:
-        placed = wanted
-    package = run.package(placed) if placed else None
-    if placed and package is None:
-        return unassigned(run, line, prev, f"package {placed} not found")
-    if package is not None and package.sale_unit_mg(line.sku) is None:
-        return unassigned(run, line, prev, _cannot_sell(package, line.sku))
-    if package is None:
-        package = _choose_package(run, line)
+    """Reserve (and count as packed) an open line's grams: on the package it names, else on
+    the packages it already holds grams on, else on the oldest active package of its strain
+    that covers it whole, else spread over the strain's packages (docs/api.md)."""
+    held = prev.parts if prev is not None else ()
+    units_to_pack = max(0, line.units_ordered - line.units_packed)
+    if wanted is not None:
+        package = run.package(wanted)
         if package is None:
-            return unassigned(
-                run,
-                line,
-                prev,
-                f"no active package of strain {line.strain!r} "
-                f"with enough grams for {line.units_ordered} x {line.sku}",
-            )
-    unit = package.sale_unit_mg(line.sku) or 0
-    packed = line.units_packed * unit
-    reserved = max(0, line.units_ordered - line.units_packed) * unit
-    tag = package.record.metrc_number
-    if prev is not None and prev.metrc_number and prev.metrc_number != tag:
-        release_from(run, prev, line, f"moved to {tag}")
-        prev_reserved = prev_packed = 0
+            return unassigned(run, line, prev, f"package {wanted} not found")
+        unit = package.sale_unit_mg(line.sku)
+        if unit is None:
+            return unassigned(run, line, prev, _cannot_sell(package, line.sku))
+        shares = [Share(wanted, units_to_pack * unit, line.units_packed * unit)]
+        short = 0
     else:
-        prev_reserved = prev.reserved_mg if prev is not None else 0
-        prev_packed = prev.packed_mg if prev is not None else 0
-    move(run, tag, reserved - prev_reserved, packed - prev_packed, 0, line, "order line synced")
-    store(run, line, tag, reserved, packed, 0, "open", prev)
+        rooms = _rooms(run, line, held)
+        if not rooms:
+            return unassigned(run, line, prev, _nowhere(run, line, held))
+        shares, short = spread_line(rooms, line.units_packed, units_to_pack)
+    parts = tuple(LinePart(s.metrc_number, s.reserved_mg, s.packed_mg) for s in shares)
+    _move_parts(run, line, held, parts)
+    store(run, line, parts, "open", prev, short_units=short)
+    if short:
+        covered = line.units_ordered - short
+        run.unassigned.append(
+            UnassignedLine(
+                line.item_id,
+                line.strain,
+                line.sku,
+                f"short by {short} x {line.sku}: the active packages of strain "
+                f"{line.strain!r} cover {covered} of {line.units_ordered}; what they have is "
+                "reserved for this line",
+            )
+        )
+    return None
+
+
+def _rooms(run: LineRun, line: OrderLine, held: tuple[LinePart, ...]) -> list[Room]:
+    """The packages this line may use, in the order it should use them."""
+    own = {part.metrc_number: part.reserved_mg + part.packed_mg for part in held}
+    rooms: list[Room] = []
+    for part in held:  # sticky: a line keeps its packages while they can sell its SKU
+        package = run.package(part.metrc_number)
+        unit = package.sale_unit_mg(line.sku) if package is not None else None
+        if package is not None and unit is not None:
+            rooms.append(Room(part.metrc_number, unit, package.free_mg + own[part.metrc_number]))
+    taken = {room.metrc_number for room in rooms}
+    others: list[Room] = []
+    for package in run.candidates(line.strain):
+        unit = package.sale_unit_mg(line.sku)
+        tag = package.record.metrc_number
+        if unit is not None and tag not in taken:
+            others.append(Room(tag, unit, package.free_mg + own.get(tag, 0)))
+    if not rooms:
+        needed = line.units_ordered
+        whole = next((r for r in others if r.room_mg >= needed * r.unit_mg), None)
+        if whole is not None:
+            return [whole]
+    return rooms + others
+
+
+def _nowhere(run: LineRun, line: OrderLine, held: tuple[LinePart, ...]) -> str:
+    for part in held:
+        package = run.package(part.metrc_number)
+        if package is not None:
+            return _cannot_sell(package, line.sku)
+    return f"no active package of strain {line.strain!r} sells {line.sku}"
+
+
+def _move_parts(
+    run: LineRun, line: OrderLine, held: tuple[LinePart, ...], parts: tuple[LinePart, ...]
+) -> None:
+    """Move grams on each package by the difference between what it held and what it holds."""
+    before = {p.metrc_number: p for p in held}
+    after = {p.metrc_number: p for p in parts}
+    for tag in [*after, *(t for t in before if t not in after)]:
+        old, new = before.get(tag, LinePart(tag)), after.get(tag, LinePart(tag))
+        what = "order line synced" if tag in after else f"moved to {_first(parts)}"
+        move(
+            run,
+            tag,
+            new.reserved_mg - old.reserved_mg,
+            new.packed_mg - old.packed_mg,
+            0,
+            line,
+            what,
+        )
+
+
+def _first(parts: tuple[LinePart, ...]) -> str:
+    return parts[0].metrc_number if parts else "no package"
 
 
 def _cannot_sell(package: PackageGrams, sku: str) -> str:
@@ -132,25 +196,46 @@ def _cannot_sell(package: PackageGrams, sku: str) -> str:
     return f"package {tag} has no SKU {sku!r}"
 
 
-def _choose_package(run: LineRun, line: OrderLine) -> PackageGrams | None:
-    for package in run.candidates(line.strain):
-        unit = package.sale_unit_mg(line.sku)
-        if unit is not None and package.available >= line.units_ordered * unit:
-            return package
-    return None
+def ship(run: LineRun, line: OrderLine, prev: StoredLine) -> None:
+    """The line left: its packed units leave its packages, the rest of its grams free up."""
+    held = [
+        Held(part.reserved_mg, part.packed_mg, _unit(run, part.metrc_number, line.sku))
+        for part in prev.parts
+    ]
+    shipped = split_shipped(held, line.units_packed)
+    for part, grams in zip(prev.parts, shipped, strict=True):
+        move(
+            run,
+            part.metrc_number,
+            -part.reserved_mg,
+            -part.packed_mg,
+            grams,
+            line,
+            "shipped: packed grams left the package",
+        )
+    parts = tuple(
+        LinePart(part.metrc_number, shipped_mg=grams)
+        for part, grams in zip(prev.parts, shipped, strict=True)
+    )
+    store(run, line, parts, "shipped", prev)
+
+
+def _unit(run: LineRun, tag: str, sku: str) -> int | None:
+    package = run.package(tag)
+    return package.sale_unit_mg(sku) if package is not None else None
 
 
 def unassigned(run: LineRun, line: OrderLine, prev: StoredLine | None, reason: str) -> None:
-    if prev is not None and prev.metrc_number:
+    if prev is not None:
         release_from(run, prev, line, f"unassigned: {reason}")
-    store(run, line, None, 0, 0, 0, "open", prev)
+    store(run, line, (), "open", prev, short_units=line.units_ordered)
     run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
 
 
 def release_from(run: LineRun, prev: StoredLine, line: OrderLine, what: str) -> None:
-    """Give back what ``prev`` had reserved and packed on its package."""
-    if prev.metrc_number:
-        move(run, prev.metrc_number, -prev.reserved_mg, -prev.packed_mg, 0, line, what)
+    """Give back what ``prev`` had reserved and packed on its packages."""
+    for part in prev.parts:
+        move(run, part.metrc_number, -part.reserved_mg, -part.packed_mg, 0, line, what)
 
 
 def describe(line: StoredLine | OrderLine) -> str:
@@ -206,15 +291,20 @@ def move_grams(
 def store(
     run: LineRun,
     line: OrderLine,
-    tag: str | None,
-    reserved: int,
-    packed: int,
-    shipped: int,
+    parts: tuple[LinePart, ...],
     state: str,
     prev: StoredLine | None,
+    *,
+    short_units: int = 0,
 ) -> None:
+    """Save the line as ``parts`` hold it; a line without parts keeps naming the package it
+    had (a cancelled line, say, still shows where it was)."""
     # A line once released keeps who released it until a person reserves it again.
     kept = prev if prev is not None and state != "open" else None
+    tag = parts[0].metrc_number if parts else (prev.metrc_number if prev and kept else None)
+    reserved = sum(p.reserved_mg for p in parts)
+    packed = sum(p.packed_mg for p in parts)
+    shipped = sum(p.shipped_mg for p in parts)
     stored = StoredLine(
         item_id=line.item_id,
         order_id=line.order_id,
@@ -233,10 +323,14 @@ def store(
         released_by=kept.released_by if kept else None,
         released_at=kept.released_at if kept else None,
         reported_after_release_at=kept.reported_after_release_at if kept else None,
+        short_units=short_units,
         first_seen_at=prev.first_seen_at if prev is not None else run.at,
         updated_at=prev.updated_at if prev is not None else run.at,
+        parts=parts,
     )
-    run.results.append(line_result(line.item_id, state, tag, reserved, packed, shipped))
+    run.results.append(
+        line_result(line.item_id, state, tag, reserved, packed, shipped, short_units)
+    )
     run.reserved_total += reserved
     run.packed_total += packed
     if stored != prev:
@@ -244,10 +338,22 @@ def store(
 
 
 def line_result(
-    item_id: int, state: str, tag: str | None, reserved: int, packed: int, shipped: int
+    item_id: int,
+    state: str,
+    tag: str | None,
+    reserved: int,
+    packed: int,
+    shipped: int,
+    short_units: int = 0,
 ) -> LineResult:
     return LineResult(
-        item_id, state, tag, mg_to_grams(reserved), mg_to_grams(packed), mg_to_grams(shipped)
+        item_id,
+        state,
+        tag,
+        mg_to_grams(reserved),
+        mg_to_grams(packed),
+        mg_to_grams(shipped),
+        short_units,
     )
 
 

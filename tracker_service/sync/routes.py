@@ -19,6 +19,7 @@ from tracker_service.sync.schemas import (
     ChangeFeed,
     LeaseGrant,
     LeaseRequest,
+    LinePartRead,
     OrderLineRead,
     OrderLinesPut,
     OrderLinesResult,
@@ -86,6 +87,16 @@ def to_line_read(line: StoredLine) -> OrderLineRead:
         released_at=line.released_at,
         reported_after_release_at=line.reported_after_release_at,
         updated_at=line.updated_at,
+        short_units=line.short_units,
+        packages=[
+            LinePartRead(
+                part.metrc_number,
+                mg_to_grams(part.reserved_mg),
+                mg_to_grams(part.packed_mg),
+                mg_to_grams(part.shipped_mg),
+            )
+            for part in line.parts
+        ],
     )
 
 
@@ -117,9 +128,10 @@ class SyncController(Controller):
         self,
         services: ServicesDep,
         line_state: Annotated[
-            Literal["held", "open", "missing", "released", "shipped", "cancelled"],
+            Literal["held", "open", "missing", "short", "released", "shipped", "cancelled"],
             QueryParameter(name="state"),
         ] = "held",
     ) -> list[OrderLineRead]:
-        """Stored order lines; ``missing``: open lines ApexAPI no longer reports."""
+        """Stored order lines; ``missing``: open lines ApexAPI no longer reports; ``short``:
+        open lines the strain's packages cannot fully cover."""
         return [to_line_read(line) for line in services.order_lines.lines(line_state)]

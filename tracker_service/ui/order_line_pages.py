@@ -32,6 +32,7 @@ class OrderLinePages(Controller):
             session,
             status=status,
             missing=lines.lines("missing"),
+            short=lines.lines("short"),
             reported_again=[line for line in released if line.reported_after_release_at],
             held=lines.lines("open"),
             grams=mg_to_grams,
@@ -62,7 +63,12 @@ class OrderLinePages(Controller):
     def reserve(self, request: AnyRequest, item_id: FromPath[int], data: FormData) -> Response[Any]:
         def do(session: Any) -> str:
             line = services_of(request).order_lines.reserve_again(item_id, session.actor)
-            where = f"on {line.metrc_number}" if line.metrc_number else "(no package has the grams)"
-            return f"Order {line.invoice_number} item {line.item_id} reserved again {where}."
+            where = (
+                "on " + ", ".join(part.metrc_number for part in line.parts)
+                if line.parts
+                else "(no package has the grams)"
+            )
+            short = f"; {line.short_units} unit(s) short" if line.short_units else ""
+            return f"Order {line.invoice_number} item {line.item_id} reserved again {where}{short}."
 
         return self._act(request, data, do)

@@ -60,6 +60,7 @@ def overview_page(request: Request[Any, Any, Any]) -> Template:
         low=[p for p in packages if p.available_mg < LOW_GRAMS_MG],
         problems=[p for p in packages if p.problem],
         missing_lines=len(services.order_lines.lines("missing")),
+        short_lines=services.order_lines.lines("short"),
         grams=mg_to_grams,
         chart=bar_chart(dict(sorted(by_strain.items()))),
     )
