@@ -130,10 +130,14 @@ class LineResult(msgspec.Struct, frozen=True):
 
 
 class UnassignedLine(msgspec.Struct, frozen=True):
+    """A line the tracker could not fully cover, and why; ``short_units`` are the units no
+    package covers."""
+
     item_id: int
     strain: str
     sku: str
     reason: str
+    short_units: int = 0
 
 
 class OrderLinesResult(msgspec.Struct, frozen=True):

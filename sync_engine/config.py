@@ -12,7 +12,7 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -34,6 +34,8 @@ APEX_DEFAULT_URL = "https://app.apextrading.com/api"
 _SECRET_FIELDS = ("dashboard_api_key", "api_token")
 
 Seconds = Annotated[int, Meta(ge=1, le=86_400)]
+SkuKey = Annotated[str, Meta(min_length=1, max_length=64)]
+Weight = Annotated[float, Meta(ge=0, le=1_000_000)]
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
@@ -48,6 +50,11 @@ class BatchInventorySync(_Section, frozen=True):
     #: A cycle that would zero more than this share of the mapped Apex batches at once is held
     #: back and reported instead (see docs/decisions.md).
     max_zero_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    #: "shared": every SKU advertises all the strain's grams (the guide's rule); "split": the
+    #: strain's batches together never advertise more grams than it has (docs/apexapi.md).
+    allocation: Literal["shared", "split"] = "shared"
+    #: Fixed weights per SKU key for "split"; absent: chosen from recent demand.
+    split_shares: dict[SkuKey, Weight] | None = None
 
 
 class GoogleSheets(_Section, frozen=True):
@@ -69,7 +76,7 @@ class Config(_Section, frozen=True):
     api_token: str
     api_base_url: str = APEX_DEFAULT_URL
     auto_refresh_enabled: bool = True
-    order_refresh_seconds: Annotated[int, Meta(ge=5, le=86_400)] = 120
+    order_refresh_seconds: Annotated[int, Meta(ge=5, le=86_400)] = 10
     excluded_statuses: list[str] = msgspec.field(default_factory=list)
     api_initial_sync_date: date | None = None
     batch_inventory_sync: BatchInventorySync = msgspec.field(default_factory=BatchInventorySync)
@@ -104,6 +111,9 @@ def _check(config: Config) -> Config:
             raise ConfigError(f"{name}: is empty or still the placeholder; paste the real value")
     if config.log_level.upper() not in _LEVELS:
         raise ConfigError(f"log_level: must be one of {', '.join(_LEVELS)}")
+    shares = config.batch_inventory_sync.split_shares
+    if shares is not None and not any(weight > 0 for weight in shares.values()):
+        raise ConfigError("batch_inventory_sync.split_shares: at least one weight must be above 0")
     sheets = config.google_sheets
     if sheets.enabled and not sheets.packing_list_sheet_id:
         raise ConfigError("google_sheets.packing_list_sheet_id: is required when enabled is true")

@@ -120,6 +120,7 @@ class EngineState:
         self._meta = self._db.table("meta")
         self._orders = self._db.table("apex_orders")
         self._edits = self._db.table("packing_edits")
+        self._pushes = self._db.table("last_pushes")
 
     def confirmed(self) -> dict[int, int | None]:
         return {doc.doc_id: doc["quantity"] for doc in self._confirmed.all()}
@@ -127,6 +128,17 @@ class EngineState:
     def set_confirmed(self, batch_id: int, quantity: float | None) -> None:
         value = None if quantity is None else int(quantity)
         self._confirmed.upsert(Document({"quantity": value}, doc_id=batch_id))
+
+    def pushes(self) -> dict[int, tuple[int | None, str]]:
+        """batch id → (the quantity last pushed to it, when)."""
+        return {doc.doc_id: (doc["quantity"], doc["at"]) for doc in self._pushes.all()}
+
+    def set_pushed(self, batch_id: int, quantity: int | None, at: str) -> None:
+        self._pushes.upsert(Document({"quantity": quantity, "at": at}, doc_id=batch_id))
+
+    def order(self, order_id: int) -> ApexOrder | None:
+        doc = self._orders.get(doc_id=order_id)
+        return None if doc is None else msgspec.convert(dict(doc), ApexOrder)
 
     def batches(self) -> dict[int, ApexBatch]:
         return {doc.doc_id: msgspec.convert(dict(doc), ApexBatch) for doc in self._batches.all()}
@@ -138,7 +150,7 @@ class EngineState:
     def forget_batches(self, batch_ids: Iterable[int]) -> None:
         """Batches Apex no longer has: neither mapped nor remembered as confirmed."""
         for batch_id in batch_ids:
-            for table in (self._batches, self._confirmed):
+            for table in (self._batches, self._confirmed, self._pushes):
                 if table.contains(doc_id=batch_id):
                     table.remove(doc_ids=[batch_id])
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sync_engine.clients.retry import backoff_delay
-from sync_engine.status import EngineStatus, LoopFailure, utc_now
+from sync_engine.status import LoopFailure, StatusStore, utc_now
 
 __all__ = ["RESTART_CAP_SECONDS", "Supervisor"]
 
@@ -27,7 +27,7 @@ Step = Callable[[], Awaitable[float]]
 
 
 class Supervisor:
-    def __init__(self, status: EngineStatus, stop: asyncio.Event) -> None:
+    def __init__(self, status: StatusStore, stop: asyncio.Event) -> None:
         self._status = status
         self._stop = stop
         self.tasks: list[asyncio.Task[None]] = []
@@ -60,14 +60,17 @@ class Supervisor:
                 failures += 1
                 delay = backoff_delay(failures, RESTART_CAP_SECONDS)
                 log.exception("the %s loop failed; it runs again in %.1f s", name, delay)
-                previous = self._status.loop_failures.get(name)
-                self._status.loop_failures[name] = LoopFailure(
-                    reason=f"{type(exc).__name__}: {exc}",
-                    since=previous.since if previous else utc_now(),
-                    failures=failures,
-                )
+                with self._status.change() as status:
+                    previous = status.loop_failures.get(name)
+                    status.loop_failures[name] = LoopFailure(
+                        reason=f"{type(exc).__name__}: {exc}",
+                        since=previous.since if previous else utc_now(),
+                        failures=failures,
+                    )
             else:
-                if self._status.loop_failures.pop(name, None) is not None:
+                if failures:
+                    with self._status.change() as status:
+                        status.loop_failures.pop(name, None)
                     log.info("the %s loop works again", name)
                 failures = 0
             await self._wait(wake, delay)

@@ -4,11 +4,9 @@ error, never a guess."""
 
 from __future__ import annotations
 
-import msgspec
-
 from preroll_contract import ApexCalculation, ChangeFeed, CustomSkuRead, OrderLinesResult
 
-__all__ = ["ChangeFeed", "CustomSku", "OrderLinesAnswer", "PackageCalc", "PackageSkus"]
+__all__ = ["ChangeFeed", "CustomSku", "OrderLinesAnswer", "PackageCalc"]
 
 #: One package's ``/apex-calculate`` entry.
 PackageCalc = ApexCalculation
@@ -16,10 +14,3 @@ PackageCalc = ApexCalculation
 CustomSku = CustomSkuRead
 #: The tracker's answer to ``PUT /api/sync/order-lines``.
 OrderLinesAnswer = OrderLinesResult
-
-
-class PackageSkus(msgspec.Struct, frozen=True):
-    """The part of a package read that says which custom SKUs it has."""
-
-    metrc_number: str
-    custom_skus: dict[str, CustomSku]

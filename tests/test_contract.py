@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from preroll_contract import DEFAULT_SKUS, SKU_ALIASES, canonical_sku_key, strain_key
 from sync_engine.apex_models import ApexBatch, ApexProduct
-from sync_engine.inventory.planner import plan_sync
 from sync_engine.mapping.mapping import build_mapping
 from sync_engine.mapping.parser import PreRollProductParser, sku_key_for
 from sync_engine.orders.models import ApexOrder, Buyer, OrderItem, OrderStatus, ParentStatus
 from sync_engine.orders.packing import build_packing
+from sync_engine.planners.inventory import InventorySettings, plan_inventory
 from sync_engine.tracker_models import PackageCalc
 from tests.conftest import RunningTracker
 from tests.tracker.test_sync_http import HOLDER
@@ -78,7 +78,7 @@ def test_a_strain_written_three_ways_matches_on_both_sides(tracker: RunningTrack
         ApexBatch(id=12, product_id=2, name="b", updated_at="2026-11-20T10:00:00"),
     ]
     mapping = build_mapping(batches, {p.id: p for p in products})
-    plan = plan_sync(calculation, {}, mapping, {})
+    plan = plan_inventory(calculation, mapping, {}, InventorySettings())
     assert plan.targets == {11: 100, 12: 33}
     assert [p.kind for p in plan.problems] == []
 
@@ -94,7 +94,7 @@ def test_a_strain_written_three_ways_matches_on_both_sides(tracker: RunningTrack
         buyer=Buyer(1, "Green Leaf"),
         items=items,
     )
-    packing = build_packing([(order, "open")], calculation, {}, {}, {})
+    packing = build_packing([(order, "open")], calculation, {}, {})
     assert [(row.strain, row.available) for row in packing.rows] == [
         ("blue dream", 100),
         ("BLUE DREAM", 33),

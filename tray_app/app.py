@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sync_engine.config import config_template
-from sync_engine.engine import SyncEngine
 from sync_engine.errors import ConfigError
+from sync_engine.kinds import Command
 from sync_engine.runner import logs_dir, setup_logging, start_logging
-from sync_engine.status import Overall
+from sync_engine.status import Notice, Overall
 from tray_app.engine_host import EngineHost, EngineStartError
-from tray_app.instance import ControlServer
+from tray_app.instance import ControlCommand, ControlServer
 from ui_html import UI_DIR
 
 if TYPE_CHECKING:
@@ -104,6 +104,8 @@ class TrayApp:
         self._quitting = False
         self._quit_requested = threading.Event()
         self._starting = threading.Lock()
+        #: The notices shown this run (``apexapi --status`` lists them).
+        self.notices: list[Notice] = []
 
     # -- the engine --------------------------------------------------------------------------
 
@@ -111,7 +113,7 @@ class TrayApp:
         """Start the engine from the config; the dashboard URL, or None (``problem`` says why)."""
         try:
             config = start_logging(self.config_path)
-            self.host = EngineHost(config, self.config_path, self.show_state)
+            self.host = EngineHost(config, self.config_path, self.show_state, self.show_notice)
             url = self.host.start()
         except (ConfigError, EngineStartError) as exc:
             self.host = None
@@ -128,6 +130,12 @@ class TrayApp:
         self.overall = overall
         if self.icon is not None:
             self.icon.show_state(overall.colour, overall.reason)
+
+    def show_notice(self, notice: Notice) -> None:
+        """A person is needed: a toast where the tray can show one (the log has it too)."""
+        self.notices.append(notice)
+        if self.icon is not None:
+            self.icon.notify(notice.title, notice.message)
 
     # -- menu actions (tray_app.icon.MenuActions) ----------------------------------------
 
@@ -159,7 +167,7 @@ class TrayApp:
 
     def sync_now(self) -> None:
         if self.host is not None:
-            self.host.command(SyncEngine.sync_now)
+            self.host.command(Command.SYNC_NOW)
 
     def toggle_pause(self) -> None:
         if self.host is not None:
@@ -167,12 +175,12 @@ class TrayApp:
 
     def refresh_mapping(self) -> None:
         if self.host is not None:
-            self.host.command(SyncEngine.refresh_mapping)
+            self.host.command(Command.REFRESH_MAPPING)
 
     def confirm_zeros(self) -> None:
         """A person confirms the held-back cycle (the dashboard lists its batches)."""
         if self.host is not None:
-            self.host.command(SyncEngine.confirm_mass_zero)
+            self.host.command(Command.CONFIRM_ZERO)
 
     def open_logs(self) -> None:
         folder = logs_dir(self.host.config if self.host else None, self.config_path)
@@ -254,15 +262,17 @@ class TrayApp:
                 self.loaded_at - self.started_at,
             )
 
-    def handle_command(self, command: str) -> str:
+    def handle_command(self, command: ControlCommand) -> str:
         """Commands from a later launch (``apexapi``, ``apexapi --quit``) or a script."""
-        if command == "show":
-            self.open_dashboard()
-            return "ok: window brought forward"
-        if command == "quit":
-            threading.Thread(target=self.quit, daemon=True).start()
-            return "ok: quitting"
-        return json.dumps(self.describe())
+        match command:
+            case ControlCommand.SHOW:
+                self.open_dashboard()
+                return "ok: window brought forward"
+            case ControlCommand.QUIT:
+                threading.Thread(target=self.quit, daemon=True).start()
+                return "ok: quitting"
+            case ControlCommand.STATUS:
+                return json.dumps(self.describe())
 
     def describe(self) -> dict[str, Any]:
         shown = self._read_page() if self.page in ("dashboard", "first-run") else {}
@@ -277,6 +287,7 @@ class TrayApp:
             "started_at": self.started_at,
             "loaded_at": self.loaded_at,
             "tray_icon": self.icon is not None and self.icon.working,
+            "notices": [f"{n.title}: {n.message}" for n in self.notices[-5:]],
             "pid": os.getpid(),
         }
 

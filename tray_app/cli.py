@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sync_engine.config import find_config, user_data_dir
 from sync_engine.errors import ConfigError
-from tray_app.instance import InstanceLock, NotRunning, send_command
+from tray_app.instance import ControlCommand, InstanceLock, NotRunning, send_command
 
 __all__ = ["main"]
 
@@ -45,7 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.headless:
         return _headless(find_config(args.config))
-    return _desktop(args.config, "quit" if args.quit else "status" if args.status else "show")
+    command = (
+        ControlCommand.QUIT
+        if args.quit
+        else ControlCommand.STATUS
+        if args.status
+        else ControlCommand.SHOW
+    )
+    return _desktop(args.config, command)
 
 
 def _headless(config_path: Path) -> int:
@@ -60,13 +67,13 @@ def _headless(config_path: Path) -> int:
         return 0
 
 
-def _desktop(config: Path | None, command: str) -> int:
+def _desktop(config: Path | None, command: ControlCommand) -> int:
     folder = user_data_dir()
     lock = InstanceLock(folder)
     if not lock.acquire():
         return _forward(folder, command)
     try:
-        if command != "show":
+        if command != ControlCommand.SHOW:
             print("apexapi: ApexAPI is not running", file=sys.stderr)
             return 1
         try:
@@ -89,7 +96,7 @@ def _desktop(config: Path | None, command: str) -> int:
         lock.release()
 
 
-def _forward(folder: Path, command: str) -> int:
+def _forward(folder: Path, command: ControlCommand) -> int:
     deadline = time.monotonic() + FORWARD_WAIT_SECONDS
     while True:
         try:
@@ -100,7 +107,7 @@ def _forward(folder: Path, command: str) -> int:
                 print(f"apexapi: another ApexAPI holds the lock but {exc}", file=sys.stderr)
                 return 1
             time.sleep(0.2)
-    if command == "show":
+    if command == ControlCommand.SHOW:
         print("apexapi: ApexAPI is already running; its window was brought forward")
     else:
         print(answer)

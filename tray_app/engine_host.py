@@ -15,14 +15,16 @@ from pathlib import Path
 from sync_engine.config import Config
 from sync_engine.dashboard.serve import Dashboard
 from sync_engine.engine import SyncEngine
+from sync_engine.kinds import Command
 from sync_engine.runner import serve_engine
-from sync_engine.status import Overall, overall_state
+from sync_engine.status import Notice, Overall, overall_state
 
 __all__ = ["EngineHost", "EngineStartError"]
 
 log = logging.getLogger("apexapi.tray")
 
-STATE_POLL_SECONDS = 0.5
+#: The longest the tray waits for news before looking again anyway.
+STATE_WAIT_SECONDS = 30.0
 
 
 class EngineStartError(Exception):
@@ -31,9 +33,14 @@ class EngineStartError(Exception):
 
 class EngineHost:
     def __init__(
-        self, config: Config, config_path: Path, on_state: Callable[[Overall], None]
+        self,
+        config: Config,
+        config_path: Path,
+        on_state: Callable[[Overall], None],
+        on_notice: Callable[[Notice], None] = lambda notice: None,
     ) -> None:
         self.config, self._config_path, self._on_state = config, config_path, on_state
+        self._on_notice = on_notice
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -62,15 +69,16 @@ class EngineHost:
     def running(self) -> bool:
         return self._thread.is_alive() and self.dashboard_url is not None
 
-    def command(self, action: Callable[[SyncEngine], None]) -> None:
-        """Run ``action(engine)`` on the engine's own loop (engine commands are not thread-safe)."""
+    def command(self, command: Command) -> None:
+        """Have the engine do ``command``, on its own loop (engine commands are not
+        thread-safe)."""
         loop, engine = self._loop, self._engine
         if loop is not None and engine is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(action, engine)
+            loop.call_soon_threadsafe(engine.command, command)
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
-        self.command(SyncEngine.pause if self.paused else SyncEngine.resume)
+        self.command(Command.PAUSE if self.paused else Command.RESUME)
 
     def stop(self, timeout: float = 20.0) -> bool:
         """Stop the engine cleanly (state flushed, lease released); False if it did not stop."""
@@ -111,15 +119,27 @@ class EngineHost:
                 task.cancel()
 
     async def _watch_state(self, engine: SyncEngine) -> None:
+        """Follow the engine's status as it changes (the store wakes this; nothing polls)."""
+        store = engine.status_store
         last: Overall | None = None
+        told: set[tuple[str, str, str]] | None = None
         while True:
-            now = overall_state(engine.status)
-            self.paused = engine.status.paused
-            self.held_back_zeros = len(engine.status.zero_batches)
-            if now != last:
-                last = now
-                try:
+            seen = store.version
+            with store.inspect() as status:
+                now = overall_state(status)
+                self.paused = status.paused
+                self.held_back_zeros = len(status.zero_batches)
+                notices = list(status.notices)
+            fresh = [n for n in notices if (n.kind, n.at, n.message) not in (told or set())]
+            if told is None:
+                fresh = notices  # those of this launch: none were shown yet
+            told = {(n.kind, n.at, n.message) for n in notices}
+            try:
+                if now != last:
+                    last = now
                     self._on_state(now)
-                except Exception:  # a tray backend hiccup must never stop the engine
-                    log.exception("could not update the tray icon")
-            await asyncio.sleep(STATE_POLL_SECONDS)
+                for notice in fresh:
+                    self._on_notice(notice)
+            except Exception:  # a tray backend hiccup must never stop the engine
+                log.exception("could not update the tray icon")
+            await store.changed_since(seen, STATE_WAIT_SECONDS)

@@ -94,6 +94,7 @@ class TrayIcon:
         self._failed = False
         self._stopping = False
         self._wanted: tuple[str, str] | None = None
+        self._notices: list[tuple[str, str]] = []
         self._shown = threading.Event()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="apexapi-tray", daemon=True)
@@ -133,6 +134,20 @@ class TrayIcon:
             self._wanted = (colour, reason)
             self._changed.notify()
 
+    def notify(self, title: str, message: str) -> None:
+        """A notification (a Windows toast); the updater thread shows it. Where the tray
+        cannot show one (the X backend), the dashboard and the log still carry it."""
+        with self._changed:
+            self._notices.append((title, message))
+            self._changed.notify()
+
+    def _show_notices(self, notices: list[tuple[str, str]]) -> None:
+        if not notices or self._failed or not getattr(self.icon, "HAS_NOTIFICATION", False):
+            return
+        title, message = notices[-1]  # the newest: a burst of toasts helps nobody
+        with contextlib.suppress(Exception):  # a toast that fails must not stop the icon
+            self.icon.notify(message[:255], title[:63])
+
     def _apply_updates(self) -> None:
         # An update racing the first docking left the icon undocked now and then (X backend);
         # if docking has not happened within seconds (no tray host yet), the first update's
@@ -141,14 +156,16 @@ class TrayIcon:
         drawn: str | None = None
         while True:
             with self._changed:
-                while self._wanted is None and not self._stopping:
+                while self._wanted is None and not self._notices and not self._stopping:
                     self._changed.wait()
                 if self._stopping:
                     break
-                colour, reason = self._wanted  # type: ignore[misc]
-                self._wanted = None
-            if self._failed:
+                wanted, self._wanted = self._wanted, None
+                notices, self._notices = self._notices, []
+            self._show_notices(notices)
+            if self._failed or wanted is None:
                 continue
+            colour, reason = wanted
             try:
                 if colour != drawn:  # redraw only on a real change
                     self.icon.icon = icon_image(colour)

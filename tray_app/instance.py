@@ -17,16 +17,24 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ControlServer", "InstanceLock", "NotRunning", "send_command"]
+__all__ = ["ControlCommand", "ControlServer", "InstanceLock", "NotRunning", "send_command"]
 
 log = logging.getLogger("apexapi.tray")
 
 LOCK_FILE = "apexapi.lock"
 INSTANCE_FILE = "instance.json"
-COMMANDS = ("show", "quit", "status")
+
+
+class ControlCommand(StrEnum):
+    """What a later launch (or a script) may ask the running app."""
+
+    SHOW = "show"
+    QUIT = "quit"
+    STATUS = "status"
 
 
 class NotRunning(Exception):
@@ -84,7 +92,7 @@ class ControlServer:
     bytes, at most :data:`MAX_CONNECTIONS` are served at once, and each gets 5 s.
     """
 
-    def __init__(self, folder: Path, handler: Callable[[str], str]) -> None:
+    def __init__(self, folder: Path, handler: Callable[[ControlCommand], str]) -> None:
         self.folder, self._handler = folder, handler
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._token = secrets.token_urlsafe(24)
@@ -128,13 +136,13 @@ class ControlServer:
                     connection.sendall(b"error: line too long\n")
                     return
                 line = raw.decode("utf-8", errors="replace").strip()
-                token, _, command = line.partition(" ")
+                token, _, word = line.partition(" ")
                 if not secrets.compare_digest(token, self._token):
                     reply = "error: wrong token"
-                elif command not in COMMANDS:
-                    reply = f"error: unknown command {command!r}"
+                elif word not in {c.value for c in ControlCommand}:
+                    reply = f"error: unknown command {word!r}"
                 else:
-                    reply = self._handler(command)
+                    reply = self._handler(ControlCommand(word))
                 connection.sendall(reply.encode("utf-8") + b"\n")
             except TimeoutError:
                 pass  # a client that connected and said nothing
@@ -144,7 +152,7 @@ class ControlServer:
                 self._slots.release()
 
 
-def send_command(folder: Path, command: str, timeout: float = 10.0) -> str:
+def send_command(folder: Path, command: ControlCommand, timeout: float = 10.0) -> str:
     """Send ``command`` to the running instance; its one-line answer."""
     try:
         info = json.loads((folder / INSTANCE_FILE).read_text(encoding="utf-8"))

@@ -67,17 +67,65 @@ function render(data) {
   setText(pause, s.paused ? "Resume" : "Pause");
   pause.dataset.action = s.paused ? "resume" : "pause";
   renderPacking();
-  const problems = [...s.problems.map((p) => p.detail), ...s.unassigned_lines,
+  renderBatches();
+  const short = Object.entries(s.short_strains || {}).map(([strain, units]) =>
+    strain + ": open orders want " + units + " unit(s) more than the tracker has.");
+  const lines = s.unassigned_lines.map((l) => l.strain + " " + l.sku + " (item " + l.item_id + "): " + l.reason);
+  const problems = [...s.problems.map((p) => p.detail), ...short, ...lines,
     ...sheets.attention, ...sheets.conflicts];
-  if (changed("problems", problems)) {
-    $("#problems").innerHTML = "";
-    for (const text of problems.length ? problems : ["Nothing."]) {
-      const li = document.createElement("li");
-      li.textContent = text;
-      $("#problems").append(li);
-    }
-  }
+  list("problems", problems, "Nothing.");
+  list("notices", s.notices.slice().reverse().map((n) => n.at.replace("T", " ").slice(0, 19) + " — " +
+    n.title + ": " + n.message), "None.");
   setText($("#logs"), data.logs.join("\n"));
+}
+
+function list(id, items, empty) {
+  if (!changed(id, items)) return;
+  const ul = document.getElementById(id);
+  ul.innerHTML = "";
+  for (const text of items.length ? items : [empty]) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    ul.append(li);
+  }
+}
+
+function renderBatches() {
+  const s = snapshot.status;
+  const rows = s.batches || [];
+  const steady = rows.filter((r) => r.state === "in step").length;
+  setText($("#in-step"), rows.length ? "In step: " + steady + " of " + rows.length + " Apex batches" :
+    "No Apex batches mapped yet");
+  setText($("#allocation"), "(allocation: " + s.allocation + ")");
+  const show = $("#state-filter").value;
+  if (!changed("batches", [show, rows])) return;
+  const body = $("#batches tbody");
+  body.innerHTML = "";
+  for (const r of rows) {
+    if (show === "not-in-step" && r.state === "in step") continue;
+    if (show === "drifted" && r.state !== "drifted") continue;
+    const tr = document.createElement("tr");
+    tr.dataset.batch = r.batch_id;
+    tr.className = "state-" + r.state.replace(" ", "-");
+    const when = r.last_push_at ? r.last_push_at.replace("T", " ").slice(0, 19) : "";
+    const cells = [r.batch_id + " " + r.product, r.strain, r.sku, show0(r.apex_quantity), show0(r.target),
+      show0(r.last_push), when, r.state];
+    cells.forEach((value, index) => {
+      const td = document.createElement("td");
+      td.textContent = value;
+      if (index >= 3 && index <= 5) td.className = "num";
+      if (index === 7 && r.detail) td.title = r.detail;
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+  const corrected = s.drift_corrected || [];
+  setText($("#drift-count"), String(corrected.length));
+  list("drift-list", corrected.slice().reverse(), "None.");
+}
+
+function show0(value) {
+  return value == null ? "—" : String(value);
 }
 
 function renderPacking() {
@@ -144,6 +192,7 @@ document.addEventListener("click", async (event) => {
   button.disabled = false;
 });
 $("#filter").addEventListener("input", () => snapshot && renderPacking());
+$("#state-filter").addEventListener("change", () => snapshot && renderBatches());
 
 fetch("/api/status").then((r) => r.json()).then(render);
 const events = new EventSource("/api/events");

@@ -14,7 +14,7 @@ import msgspec
 from preroll_contract import NOT_LEASE_HOLDER, OrderLine, OrderLinesPut
 from sync_engine.clients.network import connect_problem
 from sync_engine.errors import LeaseHeld, LeaseLost, TrackerError
-from sync_engine.tracker_models import ChangeFeed, OrderLinesAnswer, PackageCalc, PackageSkus
+from sync_engine.tracker_models import ChangeFeed, OrderLinesAnswer, PackageCalc
 
 __all__ = ["NOT_MODIFIED", "TrackerClient"]
 
@@ -142,11 +142,6 @@ class TrackerClient:
             return NOT_MODIFIED
         packages = self._decode(response, dict[str, PackageCalc], "/apex-calculate answer")
         return packages, response.headers.get("etag", "")
-
-    async def custom_skus(self) -> dict[str, PackageSkus]:
-        response = await self._call("GET", "/api/finished-goods")
-        packages = self._decode(response, list[PackageSkus], "package list")
-        return {p.metrc_number: p for p in packages}
 
     async def changes(self, since: int, wait: float) -> ChangeFeed:
         response = await self._call(

@@ -28,7 +28,9 @@ from msgspec import UNSET, Meta, UnsetType
 
 from sync_engine.dashboard.logbuffer import LogBuffer
 from sync_engine.engine import SyncEngine
+from sync_engine.kinds import Command
 from sync_engine.orders.packing import Editable
+from sync_engine.reconcile import batches_csv
 from ui_html import UI_DIR
 
 __all__ = ["COOKIE", "DashboardKeys", "create_dashboard_app", "dashboard_snapshot"]
@@ -55,6 +57,8 @@ _EDIT_ERRORS = {
 _REDEEMED = "apexapi.link_redeemed"
 AnyRequest = Request[Any, Any, Any]
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
+_MIN_EVENT_GAP = 0.25
+_HEARTBEAT_SECONDS = 15.0
 
 
 class DashboardKeys:
@@ -117,21 +121,22 @@ class Guard(ASGIMiddleware):
         )
 
 
-def dashboard_snapshot(engine: SyncEngine, logs: LogBuffer) -> dict[str, Any]:
-    packing = engine.orders.packing
+def dashboard_snapshot(engine: SyncEngine, logs: LogBuffer) -> tuple[int, bytes]:
+    """The status version and everything the dashboard shows, as JSON."""
+    packing = engine.packing
     rows = [
         msgspec.to_builtins(r) | {"needs_packing": r.needs_packing}
         for r in (packing.rows if packing else [])
         if r.state == "open"
     ]
-    return {
-        "status": msgspec.to_builtins(engine.status),
-        "packing": rows,
-        "logs": list(logs.lines)[-60:],
-    }
+    version, status = engine.status_store.encoded()
+    body = msgspec.json.encode({"packing": rows, "logs": list(logs.lines)[-60:]})
+    return version, b'{"status":' + status + b"," + body[1:]
 
 
 def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffer) -> Litestar:
+    logs.listeners.append(engine.status_store.touch)  # new log lines reach the page too
+
     @get("/", sync_to_thread=False)
     def index(request: AnyRequest) -> Response[Any]:
         if cast("dict[str, Any]", request.scope).get(_REDEEMED):  # the link's one visit
@@ -151,36 +156,48 @@ def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffe
         return File(UI_DIR / name, media_type=_STATIC[name], content_disposition_type="inline")
 
     @get("/api/status", sync_to_thread=False)
-    def status() -> dict[str, Any]:
-        return dashboard_snapshot(engine, logs)
+    def status() -> Response[bytes]:
+        return Response(dashboard_snapshot(engine, logs)[1], media_type="application/json")
+
+    @get("/api/batches.csv", sync_to_thread=False)
+    def batches_csv_file() -> Response[str]:
+        """The Apex-vs-tracker table as a spreadsheet file."""
+        return Response(
+            batches_csv(engine.status.batches),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="apex-vs-tracker.csv"'},
+        )
 
     @get("/api/events")
     async def events() -> ServerSentEvent:
+        """The whole dashboard, sent again at each change of the status or the log (pushed:
+        nothing is polled); at most four times a second, however fast changes come."""
+        store = engine.status_store
+
         async def stream() -> AsyncIterator[str]:
-            last = b""
+            seen = -1
             while True:
-                body = msgspec.json.encode(dashboard_snapshot(engine, logs))
-                if body != last:
-                    last = body
+                version, body = dashboard_snapshot(engine, logs)
+                if version != seen:
+                    seen = version
                     yield body.decode()
-                await asyncio.sleep(0.5)
+                    await asyncio.sleep(_MIN_EVENT_GAP)
+                await store.changed_since(seen, _HEARTBEAT_SECONDS)
 
         return ServerSentEvent(stream())
 
     @post("/api/actions/{action:str}", status_code=200, sync_to_thread=False)
-    def act(action: FromPath[str]) -> dict[str, Any]:
-        commands = {
-            "sync-now": engine.sync_now,
-            "pause": engine.pause,
-            "resume": engine.resume,
-            "refresh-mapping": engine.refresh_mapping,
-            "refresh-orders": engine.refresh_orders,
-            "confirm-zero": engine.confirm_mass_zero,
-        }
-        if action not in commands:
-            return {"ok": False, "error": f"unknown action {action!r}"}
-        commands[action]()
-        return {"ok": True, "action": action}
+    def act(action: FromPath[str]) -> Response[dict[str, Any]]:
+        try:
+            command = Command(action)
+        except ValueError:
+            known = ", ".join(c.value for c in Command)
+            return Response(
+                {"ok": False, "error": f"unknown action {action!r}; one of {known}"},
+                status_code=404,
+            )
+        engine.command(command)
+        return Response({"ok": True, "action": command.value})
 
     @post("/api/packing/{key:int}", status_code=200, sync_to_thread=False)
     def edit(key: FromPath[int], data: JSONBody[dict[str, Any]]) -> Response[Any]:
@@ -193,7 +210,7 @@ def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffe
                 {"ok": False, "field": name, "error": _EDIT_ERRORS.get(name, str(exc))},
                 status_code=422,
             )
-        current = engine.state.edits().get(key, Editable())
+        current = engine.reader.current.edits.get(key, Editable())
         updated = msgspec.structs.replace(
             current,
             **{

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from sync_engine.apex_models import ApexBatch, ApexProduct
+from sync_engine.kinds import ProblemKind
 from sync_engine.mapping.parser import ParsedProduct, PreRollProductParser, Rejected
 
 __all__ = ["BatchInfo", "BatchMapping", "MappingProblem", "build_mapping"]
@@ -29,9 +30,7 @@ class BatchInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MappingProblem(msgspec.Struct, frozen=True, kw_only=True):
-    # "skipped_product", "ambiguous", "unmatched_strain", "no_sku", "no_package",
-    # "package_problem" (the tracker cannot compute a package: it sells nothing until fixed)
-    kind: str
+    kind: ProblemKind
     strain: str
     detail: str
     batch_ids: tuple[int, ...] = ()
@@ -65,7 +64,7 @@ def build_mapping(
         if product is None:
             problems.append(
                 MappingProblem(
-                    kind="skipped_product",
+                    kind=ProblemKind.SKIPPED_PRODUCT,
                     strain="",
                     detail=f"batch {batch.id}: product {batch.product_id} not found in Apex",
                     batch_ids=(batch.id,),
@@ -77,7 +76,7 @@ def build_mapping(
             if not parsed.reason.startswith("not a pre-roll"):
                 problems.append(
                     MappingProblem(
-                        kind="skipped_product",
+                        kind=ProblemKind.SKIPPED_PRODUCT,
                         strain="",
                         detail=f"{product.name!r} (batch {batch.id}): {parsed.reason}",
                         batch_ids=(batch.id,),
@@ -96,7 +95,7 @@ def build_mapping(
                 names = "; ".join(f"{c.product_name!r} (batch {c.batch_id})" for c in claimants)
                 problems.append(
                     MappingProblem(
-                        kind="ambiguous",
+                        kind=ProblemKind.AMBIGUOUS,
                         strain=claimants[0].strain,
                         batch_ids=tuple(c.batch_id for c in claimants),
                         detail=f"{len(claimants)} Apex batches are {claimants[0].strain} "

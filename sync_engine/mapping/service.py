@@ -61,6 +61,8 @@ class BatchMappingService:
         self.mapping: BatchMapping | None = None
         self.refreshed_at: str | None = None
         self.full_listings = 0
+        #: The batches the last refresh brought back (new or changed in Apex).
+        self.listed: list[ApexBatch] = []
 
     def stale(self) -> bool:
         return self._refreshed is None or self._clock() - self._refreshed >= self._ttl
@@ -97,6 +99,7 @@ class BatchMappingService:
             self._listed = self._clock()
             self.full_listings += 1
         self._state.save_batches(fresh)
+        self.listed = fresh
         for batch in fresh:  # what Apex holds now is what it last confirmed
             self._state.set_confirmed(batch.id, batch.quantity)
         await self._refresh_products()

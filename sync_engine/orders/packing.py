@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from preroll_contract import OrderLine, strain_key
-from sync_engine.inventory.planner import sku_for, units_for
 from sync_engine.mapping.parser import ParsedProduct, PreRollProductParser
 from sync_engine.orders.classify import OrderState
 from sync_engine.orders.models import ApexOrder, OrderItem
-from sync_engine.tracker_models import CustomSku, PackageCalc
+from sync_engine.planners.inventory import sku_for, units_for
+from sync_engine.tracker_models import PackageCalc
 
 __all__ = ["COLUMNS", "Editable", "PackingRow", "Placement", "build_packing"]
 
@@ -88,7 +88,6 @@ class Packing(msgspec.Struct, frozen=True):
 def build_packing(
     orders: Sequence[tuple[ApexOrder, OrderState]],
     packages: Mapping[str, PackageCalc],
-    custom: Mapping[str, Mapping[str, CustomSku]],
     edits: Mapping[int, Editable],
     placed: Mapping[int, Placement],
 ) -> Packing:
@@ -105,8 +104,8 @@ def build_packing(
             if not isinstance(parsed, ParsedProduct):
                 continue  # flower, edibles, carts: not on the pre-roll packing list
             strain_packages = by_strain.get(parsed.strain_key, [])
-            sku = _tracker_sku(parsed, strain_packages, custom)
-            available = units_for(parsed, strain_packages, custom) if strain_packages else 0
+            sku = _tracker_sku(parsed, strain_packages)
+            available = units_for(parsed, strain_packages) if strain_packages else 0
             edit = edits.get(item.id, Editable())
             rows.append(_row(order, item, state, parsed, sku, edit, available or 0, placed))
             label = (item.metrc_package_label or "").strip().upper()
@@ -133,14 +132,10 @@ def build_packing(
     return Packing(rows, lines, skipped)
 
 
-def _tracker_sku(
-    parsed: ParsedProduct,
-    packages: list[tuple[str, PackageCalc]],
-    custom: Mapping[str, Mapping[str, CustomSku]],
-) -> str:
+def _tracker_sku(parsed: ParsedProduct, packages: list[tuple[str, PackageCalc]]) -> str:
     """The tracker's key for this product (a custom SKU may have any key)."""
-    for tag, package in packages:
-        key = sku_for(parsed, package, custom.get(tag, {}))
+    for _, package in packages:
+        key = sku_for(parsed, package)
         if key is not None:
             return key
     return parsed.sku_key

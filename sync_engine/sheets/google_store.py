@@ -18,12 +18,12 @@ import gspread
 import requests
 from gspread.exceptions import APIError, SpreadsheetNotFound
 
+from sync_engine.actions import DeleteRows, ReplaceTab, SheetAction, WriteCells
 from sync_engine.sheets.gspread_client import open_client
 from sync_engine.sheets.stores import (
     PACKING,
     TABS,
     StoreError,
-    WriteBatch,
     cell_value,
     column_letter,
     is_formula_cell,
@@ -157,53 +157,70 @@ class GoogleSheetsStore:
         )
         return [["" if v is None else str(v) for v in row] for row in answer.get("values", [])]
 
-    def apply(self, batch: WriteBatch) -> None:
+    def apply(self, actions: Sequence[SheetAction]) -> None:
         data: dict[str, list[dict[str, Any]]] = {}  # spreadsheet id → RAW ranges
         formulas: dict[str, list[dict[str, Any]]] = {}  # spreadsheet id → USER_ENTERED ranges
-        for write in batch.cells:
-            key, start = self._ids[write.tab], f"{_quoted(write.tab)}!"
-            row: list[Any] = []
-            for col, value in enumerate(write.values, start=write.col):
-                if is_formula_cell(write.tab, col, value):
-                    cell = f"{start}{column_letter(col)}{write.row}"
-                    formulas.setdefault(key, []).append({"range": cell, "values": [[value]]})
-                    row.append(None)  # left as it is by the RAW write
-                else:
-                    row.append(cell_value(value))
-            if any(value is not None for value in row):
-                data.setdefault(key, []).append(
-                    {"range": f"{start}{column_letter(write.col)}{write.row}", "values": [row]}
-                )
-        for tab, rows in batch.replace.items():
-            # Pad with blank rows so a shorter table leaves nothing stale behind it.
-            width = max((len(r) for r in rows), default=1)
-            padded = [*rows, *[[""] * width] * max(0, self._written_rows.get(tab, 0) - len(rows))]
-            self._written_rows[tab] = len(rows)
-            data.setdefault(self._ids[tab], []).append(
-                {
-                    "range": f"{_quoted(tab)}!A1",
-                    "values": [[cell_value(v) for v in r] for r in padded],
-                }
-            )
+        deletions: list[int] = []
+        for action in actions:
+            match action:
+                case WriteCells():
+                    self._cells(action, data, formulas)
+                case DeleteRows(rows=rows):
+                    deletions += rows
+                case ReplaceTab(tab=tab, rows=rows):
+                    # Pad with blank rows so a shorter table leaves nothing stale behind it.
+                    width = max((len(r) for r in rows), default=1)
+                    extra = max(0, self._written_rows.get(tab, 0) - len(rows))
+                    padded = [*rows, *[("",) * width] * extra]
+                    self._written_rows[tab] = len(rows)
+                    data.setdefault(self._ids[tab], []).append(
+                        {
+                            "range": f"{_quoted(tab)}!A1",
+                            "values": [[cell_value(v) for v in r] for r in padded],
+                        }
+                    )
         for option, by_book in (("RAW", data), ("USER_ENTERED", formulas)):
             for key, ranges in by_book.items():
                 book = self._books[key]
                 body = {"valueInputOption": option, "data": ranges}
                 self._call(partial(book.values_batch_update, body))
-        if batch.delete_rows:
-            book = self._book(PACKING)
-            sheet_id = self._sheet_ids[PACKING]
-            requests_ = [
-                {
-                    "deleteDimension": {
-                        "range": {
-                            "sheetId": sheet_id,
-                            "dimension": "ROWS",
-                            "startIndex": row - 1,
-                            "endIndex": row,
-                        }
+        if deletions:
+            self._delete_rows(deletions)
+
+    def _cells(
+        self,
+        write: WriteCells,
+        data: dict[str, list[dict[str, Any]]],
+        formulas: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        key, start = self._ids[write.tab], f"{_quoted(write.tab)}!"
+        row: list[Any] = []
+        for col, value in enumerate(write.values, start=write.col):
+            if is_formula_cell(write.tab, col, value):
+                cell = f"{start}{column_letter(col)}{write.row}"
+                formulas.setdefault(key, []).append({"range": cell, "values": [[value]]})
+                row.append(None)  # left as it is by the RAW write
+            else:
+                row.append(cell_value(value))
+        if any(value is not None for value in row):
+            data.setdefault(key, []).append(
+                {"range": f"{start}{column_letter(write.col)}{write.row}", "values": [row]}
+            )
+
+    def _delete_rows(self, rows: list[int]) -> None:
+        book = self._book(PACKING)
+        sheet_id = self._sheet_ids[PACKING]
+        requests_ = [
+            {
+                "deleteDimension": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "ROWS",
+                        "startIndex": row - 1,
+                        "endIndex": row,
                     }
                 }
-                for row in sorted(batch.delete_rows, reverse=True)
-            ]
-            self._call(lambda: book.batch_update({"requests": requests_}))
+            }
+            for row in sorted(rows, reverse=True)
+        ]
+        self._call(lambda: book.batch_update({"requests": requests_}))

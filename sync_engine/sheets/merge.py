@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import msgspec
 
+from sync_engine.actions import DeleteRows, SheetAction, WriteCells
 from sync_engine.orders.packing import COLUMNS, Editable, PackingRow
-from sync_engine.sheets.stores import CellWrite, WriteBatch
 
 __all__ = [
     "DELIVERY_HEADER",
@@ -41,7 +41,7 @@ TAB = "Packing List"
 
 
 class SheetPlan(msgspec.Struct):
-    batch: WriteBatch
+    actions: list[SheetAction]
     edits: dict[int, Editable]
     base: dict[str, dict[str, str]]
     attention: list[str]
@@ -101,7 +101,7 @@ def plan_packing_sheet(
             if int(key_text) in positions:
                 attention.append(f"row {number}: order item {key_text} appears twice; delete one")
             positions.setdefault(int(key_text), number)
-    batch = WriteBatch()
+    actions: list[SheetAction] = []
     new_base: dict[str, dict[str, str]] = {}
     merged: dict[int, Editable] = {}
     conflicts: list[str] = []
@@ -118,7 +118,7 @@ def plan_packing_sheet(
                 **values,
                 "Needs Packing": _formula(number),
             }
-            batch.cells.append(CellWrite(TAB, number, 1, tuple(written[c] for c in PACKING_HEADER)))
+            actions.append(WriteCells(TAB, number, 1, tuple(written[c] for c in PACKING_HEADER)))
         else:
             number = found
             grid_row = grid[number - 1]
@@ -130,11 +130,9 @@ def plan_packing_sheet(
                 if values.get(f"_invalid:{column}"):
                     continue
                 if _cell(grid_row, column) != value:
-                    batch.cells.append(CellWrite(TAB, number, _COL[column], (value,)))
+                    actions.append(WriteCells(TAB, number, _COL[column], (value,)))
             if not _cell(grid_row, "Needs Packing").startswith("="):
-                batch.cells.append(
-                    CellWrite(TAB, number, _COL["Needs Packing"], (_formula(number),))
-                )
+                actions.append(WriteCells(TAB, number, _COL["Needs Packing"], (_formula(number),)))
         clean = {c: values[c] for c in EDITABLE}
         new_base[str(row.key)] = clean
         merged[row.key] = Editable(
@@ -144,8 +142,10 @@ def plan_packing_sheet(
             internal_notes=clean["Internal Notes"],
         )
     keep = {row.key for row in wanted}
-    batch.delete_rows = sorted(n for key, n in positions.items() if key not in keep)
-    return SheetPlan(batch, merged, new_base, attention, conflicts)
+    gone = tuple(sorted(n for key, n in positions.items() if key not in keep))
+    if gone:
+        actions.append(DeleteRows(gone))
+    return SheetPlan(actions, merged, new_base, attention, conflicts)
 
 
 def _merge_editables(

@@ -19,7 +19,9 @@ from typing import Any
 
 import msgspec
 
+from sync_engine.actions import ReplaceTab
 from sync_engine.config import GoogleSheets
+from sync_engine.kinds import SheetsState
 from sync_engine.orders.packing import Editable, PackingRow
 from sync_engine.sheets.google_store import GoogleSheetsStore
 from sync_engine.sheets.merge import (
@@ -30,21 +32,13 @@ from sync_engine.sheets.merge import (
     week_of,
 )
 from sync_engine.sheets.stores import ExcelStore, PackingStore, StoreError
+from sync_engine.status import SheetsStatus
 
-__all__ = ["PackingListSync", "SheetsStatus"]
+__all__ = ["PackingListSync"]
 
 log = logging.getLogger(__name__)
 HEADERS = {"Packing List": PACKING_HEADER, "History": HISTORY_HEADER, "Delivery": DELIVERY_HEADER}
 _RATE_LIMIT_PAUSE = 60.0
-
-
-class SheetsStatus(msgspec.Struct):
-    store: str = ""  # "google_sheets", "excel" or "" before the first poll
-    state: str = "unknown"  # "connected", "fallback", "failing", "off" (Sheets disabled)
-    reason: str = ""
-    since: str | None = None
-    attention: list[str] = msgspec.field(default_factory=list)
-    conflicts: list[str] = msgspec.field(default_factory=list)
 
 
 class PackingListSync:
@@ -99,7 +93,7 @@ class PackingListSync:
         if self.primary is not None and self._clock() >= self._paused_until:
             try:
                 edits = self._sync(self.primary, rows)
-                self._set("connected", self.primary.name, "")
+                self._set(SheetsState.CONNECTED, self.primary.name, "")
                 return edits
             except StoreError as exc:
                 if exc.kind == "rate_limit":
@@ -110,15 +104,19 @@ class PackingListSync:
         else:
             reason = self.status.reason
         if self.fallback is None:
-            self._set("failing" if self.primary is not None else "off", "", reason)
+            self._set(
+                SheetsState.FAILING if self.primary is not None else SheetsState.OFF, "", reason
+            )
             return {row.key: _editable(row) for row in rows}
         edits = self._sync(self.fallback, rows)
         self._set(
-            "fallback" if self.primary is not None else "connected", self.fallback.name, reason
+            SheetsState.FALLBACK if self.primary is not None else SheetsState.CONNECTED,
+            self.fallback.name,
+            reason,
         )
         return edits
 
-    def _set(self, state: str, store: str, reason: str) -> None:
+    def _set(self, state: SheetsState, store: str, reason: str) -> None:
         if (state, store) != (self.status.state, self.status.store):
             self.status.since = datetime.now(UTC).isoformat(timespec="seconds")
         self.status.state, self.status.store, self.status.reason = state, store, reason
@@ -129,14 +127,14 @@ class PackingListSync:
             self._prepared.add(store.name)
             self._written = {k: v for k, v in self._written.items() if k[0] != store.name}
         plan = plan_packing_sheet(store.read("Packing List"), rows, self.bases.get(store.name, {}))
-        batch = plan.batch
+        actions = list(plan.actions)
         for tab, content in (("History", self._history(rows)), ("Delivery", self._delivery(rows))):
             digest = hashlib.sha256(msgspec.json.encode(content)).hexdigest()
             if self._written.get((store.name, tab)) != digest:
-                batch.replace[tab] = content
+                actions.append(ReplaceTab(tab, content))
                 self._written[(store.name, tab)] = digest
-        if batch:
-            store.apply(batch)
+        if actions:
+            store.apply(actions)
         self.bases[store.name] = plan.base
         for problem in sorted(set(plan.attention) - set(self.status.attention)):
             log.warning("packing list needs attention: %s", problem)  # once, not every poll
@@ -145,7 +143,7 @@ class PackingListSync:
             log.warning("packing list conflict: %s", conflict)
         return plan.edits
 
-    def _history(self, rows: list[PackingRow]) -> list[list[str]]:
+    def _history(self, rows: list[PackingRow]) -> tuple[tuple[str, ...], ...]:
         shipped_on = self.shipped_on
         today = self._today()
         lines = []
@@ -156,15 +154,15 @@ class PackingListSync:
             week = week_of(row.delivery_date, date.fromisoformat(first_seen))
             lines.append((week, row))
         lines.sort(key=lambda item: (item[0], item[1].invoice, item[1].key))
-        return [list(HISTORY_HEADER)] + [[*_packing_cells(row), week] for week, row in lines]
+        return (HISTORY_HEADER, *((*_packing_cells(row), week) for week, row in lines))
 
     @staticmethod
-    def _delivery(rows: list[PackingRow]) -> list[list[str]]:
+    def _delivery(rows: list[PackingRow]) -> tuple[tuple[str, ...], ...]:
         orders: dict[str, list[PackingRow]] = defaultdict(list)
         for row in rows:
             if row.state == "open":
                 orders[row.invoice].append(row)
-        out = [list(DELIVERY_HEADER)]
+        out: list[tuple[str, ...]] = [DELIVERY_HEADER]
         for invoice, items in sorted(
             orders.items(), key=lambda kv: (kv[1][0].delivery_date, kv[0])
         ):
@@ -172,24 +170,24 @@ class PackingListSync:
             packed = all(item.packed >= item.ordered for item in items)
             summary = ", ".join(f"{item.ordered} x {item.product}" for item in items)
             out.append(
-                [
+                (
                     first.store,
                     invoice,
                     first.delivery_date,
                     summary,
                     "Packed" if packed else "Being packed",
                     first.delivery_notes,
-                ]
+                )
             )
-        return out
+        return tuple(out)
 
 
 def _editable(row: PackingRow) -> Editable:
     return Editable(row.packed, row.delivery_date, row.delivery_notes, row.internal_notes)
 
 
-def _packing_cells(row: PackingRow) -> list[str]:
-    return [
+def _packing_cells(row: PackingRow) -> tuple[str, ...]:
+    return (
         row.product,
         row.store,
         str(row.ordered),
@@ -202,4 +200,4 @@ def _packing_cells(row: PackingRow) -> list[str]:
         row.invoice,
         row.batch_no,
         row.date,
-    ]
+    )

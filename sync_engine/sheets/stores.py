@@ -1,8 +1,9 @@
 """Where the packing list lives: one interface, three backends (memory, Excel, Google Sheets).
 
 A store knows tabs of string cells and nothing about orders: ``read`` returns one tab's grid
-(one request for Sheets), ``apply`` performs a whole :class:`WriteBatch` at once (one values
-request, plus one for formulas and one structural request when rows are deleted).
+(one request for Sheets), ``apply`` performs a whole list of sheet actions
+(:data:`~sync_engine.actions.SheetAction`) at once (one values request, plus one for formulas
+and one structural request when rows are deleted).
 
 Cells are data (docs/apexapi.md, "Spreadsheet cells are data"): every value is stored as the
 text it is, never parsed as a formula or a date; whole numbers are stored as numbers so the
@@ -21,18 +22,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import msgspec
-
+from sync_engine.actions import DeleteRows, ReplaceTab, SheetAction, WriteCells
 from sync_engine.errors import EngineError
 
 __all__ = [
     "TABS",
-    "CellWrite",
     "ExcelStore",
     "MemoryStore",
     "PackingStore",
     "StoreError",
-    "WriteBatch",
     "cell_value",
     "column_letter",
     "is_formula_cell",
@@ -64,22 +62,6 @@ class StoreError(EngineError):
         self.kind = kind  # credentials, forbidden, not_found, rate_limit, unavailable
 
 
-class CellWrite(msgspec.Struct, frozen=True):
-    tab: str
-    row: int  # 1-based
-    col: int  # 1-based
-    values: tuple[str, ...]
-
-
-class WriteBatch(msgspec.Struct):
-    cells: list[CellWrite] = msgspec.field(default_factory=list)
-    delete_rows: list[int] = msgspec.field(default_factory=list)  # Packing List, 1-based
-    replace: dict[str, list[list[str]]] = msgspec.field(default_factory=dict)  # whole tabs
-
-    def __bool__(self) -> bool:
-        return bool(self.cells or self.delete_rows or self.replace)
-
-
 def column_letter(index: int) -> str:
     """1 → A, 13 → M, 27 → AA."""
     text = ""
@@ -98,23 +80,42 @@ class PackingStore(Protocol):
     def read(self, tab: str) -> list[list[str]]:
         """The tab's cells, header included, as the store holds them (formulas as written)."""
 
-    def apply(self, batch: WriteBatch) -> None:
-        """Perform every change of the batch together."""
+    def apply(self, actions: Sequence[SheetAction]) -> None:
+        """Perform every action together: cell writes, then row deletions, then whole tabs."""
 
 
-def _apply_to_grids(grids: dict[str, list[list[str]]], batch: WriteBatch) -> None:
-    for write in batch.cells:
-        rows = grids[write.tab]
-        while len(rows) < write.row:
-            rows.append([])
-        row = rows[write.row - 1]
-        while len(row) < write.col - 1 + len(write.values):
-            row.append("")
-        row[write.col - 1 : write.col - 1 + len(write.values)] = list(write.values)
-    for index in sorted(batch.delete_rows, reverse=True):
-        del grids[PACKING][index - 1]
-    for tab, rows in batch.replace.items():
-        grids[tab] = [list(r) for r in rows]
+def _apply_to_grids(grids: dict[str, list[list[str]]], actions: Sequence[SheetAction]) -> None:
+    for action in ordered(actions):
+        match action:
+            case WriteCells(tab=tab, row=number, col=col, values=values):
+                rows = grids[tab]
+                while len(rows) < number:
+                    rows.append([])
+                row = rows[number - 1]
+                while len(row) < col - 1 + len(values):
+                    row.append("")
+                row[col - 1 : col - 1 + len(values)] = list(values)
+            case DeleteRows(rows=numbers):
+                for index in sorted(numbers, reverse=True):
+                    del grids[PACKING][index - 1]
+            case ReplaceTab(tab=tab, rows=content):
+                grids[tab] = [list(r) for r in content]
+
+
+def ordered(actions: Sequence[SheetAction]) -> list[SheetAction]:
+    """Cell writes first (their row numbers are the grid's as read), then deletions, then
+    whole tabs."""
+
+    def rank(action: SheetAction) -> int:
+        match action:
+            case WriteCells():
+                return 0
+            case DeleteRows():
+                return 1
+            case ReplaceTab():
+                return 2
+
+    return sorted(actions, key=rank)
 
 
 class MemoryStore:
@@ -132,8 +133,8 @@ class MemoryStore:
     def read(self, tab: str) -> list[list[str]]:
         return [list(r) for r in self.grids[tab]]
 
-    def apply(self, batch: WriteBatch) -> None:
-        _apply_to_grids(self.grids, batch)
+    def apply(self, actions: Sequence[SheetAction]) -> None:
+        _apply_to_grids(self.grids, actions)
 
 
 class ExcelStore:
@@ -233,9 +234,9 @@ class ExcelStore:
     def read(self, tab: str) -> list[list[str]]:
         return _trim(self._load().get(tab, []))
 
-    def apply(self, batch: WriteBatch) -> None:
+    def apply(self, actions: Sequence[SheetAction]) -> None:
         grids = self._load()
-        _apply_to_grids(grids, batch)
+        _apply_to_grids(grids, actions)
         self._save(grids)
 
 

@@ -22,7 +22,8 @@ def valid() -> dict:
 def test_example_config_has_every_key_and_placeholder_secrets() -> None:
     """The shipped example decodes once secrets are filled, and refuses its placeholders."""
     config = decode_config(json.dumps(valid()))
-    assert config.order_refresh_seconds == 120
+    assert config.order_refresh_seconds == 10
+    assert config.batch_inventory_sync.allocation == "shared"
     assert config.batch_inventory_sync.mapping_ttl_seconds == 300
     with pytest.raises(Exception, match="dashboard_api_key: is empty or still the placeholder"):
         decode_config((ROOT / "apex_config.json").read_bytes())

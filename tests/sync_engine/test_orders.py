@@ -88,7 +88,6 @@ def test_packing_rows_and_order_lines() -> None:
     packing = build_packing(
         [(order(items=items), "open")],
         packages,
-        {},
         {1: Editable(packed=5, internal_notes="rush")},
         {1: Placement("1A4060300001AA1000000001")},
     )
@@ -166,11 +165,10 @@ def test_engine_reserves_open_orders_and_ships_packed_grams(
         engine = running.engine
         assert engine is not None
         wait_until(lambda: engine.status.packing_rows == 4)  # reported just after the PUT
-        assert any("Gelato" in reason for reason in engine.status.unassigned_lines)
+        assert any(line.strain == "Gelato" for line in engine.status.unassigned_lines)
         from sync_engine.orders.packing import Editable
 
-        running.call(lambda e: e.state.save_edit(90011, Editable(packed=24)))
-        running.call(lambda e: e.refresh_orders())
+        running.call(lambda e: e.edit_row(90011, Editable(packed=24)))
         wait_until(lambda: tracker.package("1A40603000123456")["grams_packed"] == 12)
         time.sleep(1.1)  # Apex timestamps are whole seconds
         apex.state.update_order(9001, status_id=4)  # In Transit
@@ -225,7 +223,6 @@ def test_open_orders_are_never_dropped_by_a_date_window(
     import httpx
 
     from sync_engine.clients.apex import ApexClient
-    from sync_engine.clients.tracker import TrackerClient
     from sync_engine.orders.service import OrdersService
     from sync_engine.state import EngineState
 
@@ -245,7 +242,6 @@ def test_open_orders_are_never_dropped_by_a_date_window(
                 service = OrdersService(
                     config,  # type: ignore[arg-type]
                     ApexClient(http, apex.base_url, "sim-token"),
-                    TrackerClient(http, tracker.base_url, tracker.api_key),
                     state,
                     today=lambda: today[0],
                 )
@@ -284,7 +280,7 @@ def test_needs_production_counts_what_the_tracker_holds_for_the_line(
         assert engine is not None
 
         def needs() -> dict[str, int]:
-            packing = engine.orders.packing
+            packing = engine.packing
             rows = packing.rows if packing else []
             return {r.invoice: r.needs_production for r in rows if "Wedding Cake 0.5g" in r.product}
 

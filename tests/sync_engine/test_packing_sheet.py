@@ -14,9 +14,10 @@ from openpyxl import load_workbook
 
 from simulators.serve import ServerThread
 from simulators.sheets.app import SheetsState, create_sheets_app
+from sync_engine.actions import WriteCells
 from sync_engine.config import Config
 from sync_engine.orders.packing import Editable, PackingRow
-from sync_engine.sheets.merge import PACKING_HEADER, plan_packing_sheet, week_of
+from sync_engine.sheets.merge import PACKING_HEADER, SheetPlan, plan_packing_sheet, week_of
 from tests.conftest import RunningTracker, wait_until
 from tests.sync_engine.conftest import EngineThread, RunningApex, engine_config
 
@@ -47,10 +48,14 @@ def row(key: int, **fields: object) -> PackingRow:
     return PackingRow(**values)
 
 
+def cells(plan: SheetPlan) -> list[WriteCells]:
+    return [action for action in plan.actions if isinstance(action, WriteCells)]
+
+
 def test_merge_keeps_both_sides_and_the_sheet_wins_a_real_conflict() -> None:
     """Different cells edited on both sides are both kept; the same cell keeps the sheet's."""
     first = plan_packing_sheet([list(PACKING_HEADER)], [row(5)], {})
-    grid = [list(PACKING_HEADER), list(first.batch.cells[0].values)]
+    grid = [list(PACKING_HEADER), list(cells(first)[0].values)]
     grid[1][3] = "4"  # staff type PACKED 4 in the sheet
     grid[1][8] = "from the floor"  # and an internal note
     dashboard = row(5, delivery_notes="leave at back door", internal_notes="from the office")
@@ -59,30 +64,30 @@ def test_merge_keeps_both_sides_and_the_sheet_wins_a_real_conflict() -> None:
         packed=4, delivery_notes="leave at back door", internal_notes="from the floor"
     )
     assert len(plan.conflicts) == 1 and "Internal Notes" in plan.conflicts[0]
-    written = {(c.row, c.col): c.values for c in plan.batch.cells}
+    written = {(c.row, c.col): c.values for c in cells(plan)}
     assert written[(2, 8)] == ("leave at back door",)
 
 
 def test_bad_packed_value_is_reported_and_not_synced() -> None:
     """A PACKED cell that is not a whole number is listed for attention and left alone."""
     first = plan_packing_sheet([list(PACKING_HEADER)], [row(5, packed=2)], {})
-    grid = [list(PACKING_HEADER), list(first.batch.cells[0].values)]
+    grid = [list(PACKING_HEADER), list(cells(first)[0].values)]
     grid[1][3] = "four"
     plan = plan_packing_sheet(grid, [row(5, packed=2)], first.base)
     assert plan.edits[5].packed == 2
     assert "PACKED 'four' is not a whole number" in plan.attention[0]
-    assert all(c.col != 4 for c in plan.batch.cells)  # the typed text stays for a person
+    assert all(c.col != 4 for c in cells(plan))  # the typed text stays for a person
 
 
 def test_rows_are_matched_by_key_after_sorting() -> None:
     """Staff re-ordering rows changes nothing but the positions ApexAPI writes to."""
     first = plan_packing_sheet([list(PACKING_HEADER)], [row(1), row(2, store="Zed")], {})
-    grid = [list(PACKING_HEADER), *[list(c.values) for c in first.batch.cells]]
+    grid = [list(PACKING_HEADER), *[list(c.values) for c in cells(first)]]
     grid[1:] = grid[1:][::-1]  # sorted by store, descending
     grid[1][3] = "7"  # PACKED of key 2, now on row 2
     plan = plan_packing_sheet(grid, [row(1), row(2, store="Zed")], first.base)
     assert plan.edits[2].packed == 7 and plan.edits[1].packed == 0
-    assert plan.batch.cells == []  # same values, new places: nothing to write
+    assert cells(plan) == []  # same values, new places: nothing to write
     assert week_of("2026-11-26", date(2026, 1, 1)) == "2026-11-23"
     assert week_of("", date(2026, 11, 29)) == "2026-11-23"
 

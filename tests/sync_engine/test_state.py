@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_engine.sheets.stores import CellWrite, ExcelStore, StoreError, WriteBatch
+from sync_engine.actions import WriteCells
+from sync_engine.sheets.stores import ExcelStore, StoreError
 from sync_engine.state import EngineState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def test_a_failed_workbook_save_leaves_no_temporary_file(
 
     monkeypatch.setattr(Workbook, "save", disk_full)
     with pytest.raises(StoreError, match="No space left on device"):
-        store.apply(WriteBatch(cells=[CellWrite("Packing List", 2, 1, ("Gelato",))]))
+        store.apply([WriteCells("Packing List", 2, 1, ("Gelato",))])
     assert [p.name for p in tmp_path.iterdir()] == ["packing_list.xlsx"]
     assert path.read_bytes() == before
 

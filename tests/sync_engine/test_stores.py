@@ -10,15 +10,14 @@ import pytest
 
 from simulators.serve import ServerThread
 from simulators.sheets.app import SheetsState, create_sheets_app
+from sync_engine.actions import DeleteRows, ReplaceTab, WriteCells
 from sync_engine.sheets.google_store import GoogleSheetsStore
 from sync_engine.sheets.stores import (
     TABS,
-    CellWrite,
     ExcelStore,
     MemoryStore,
     PackingStore,
     StoreError,
-    WriteBatch,
 )
 
 HEADERS = {
@@ -53,7 +52,7 @@ class TestStoreContract:
     def test_prepare_creates_tabs_with_headers_once(self, store: PackingStore) -> None:
         """Every tab exists with its header; preparing again changes nothing."""
         store.prepare(HEADERS)
-        store.apply(WriteBatch(cells=[CellWrite("Packing List", 2, 1, ("Gelato",))]))
+        store.apply([WriteCells("Packing List", 2, 1, ("Gelato",))])
         store.prepare(HEADERS)
         assert store.read("Packing List") == [HEADERS["Packing List"], ["Gelato"]]
         assert store.read("History") == [HEADERS["History"]]
@@ -62,21 +61,13 @@ class TestStoreContract:
         """Row segments land where asked, formulas read back as written, deletes close gaps."""
         store.prepare(HEADERS)
         store.apply(
-            WriteBatch(
-                cells=[
-                    CellWrite(
-                        "Packing List", 2, 1, ("A", "Store 1", "5", "2", "=MAX(0,C2-D2)", "11")
-                    ),
-                    CellWrite(
-                        "Packing List", 3, 1, ("B", "Store 2", "7", "0", "=MAX(0,C3-D3)", "12")
-                    ),
-                    CellWrite(
-                        "Packing List", 4, 1, ("C", "Store 3", "1", "1", "=MAX(0,C4-D4)", "13")
-                    ),
-                ]
-            )
+            [
+                WriteCells("Packing List", 2, 1, ("A", "Store 1", "5", "2", "=MAX(0,C2-D2)", "11")),
+                WriteCells("Packing List", 3, 1, ("B", "Store 2", "7", "0", "=MAX(0,C3-D3)", "12")),
+                WriteCells("Packing List", 4, 1, ("C", "Store 3", "1", "1", "=MAX(0,C4-D4)", "13")),
+            ]
         )
-        store.apply(WriteBatch(cells=[CellWrite("Packing List", 3, 4, ("6",))], delete_rows=[2]))
+        store.apply([DeleteRows((2,)), WriteCells("Packing List", 3, 4, ("6",))])
         rows = store.read("Packing List")
         assert [r[0] for r in rows[1:]] == ["B", "C"]
         assert rows[1][3] == "6" and rows[1][4].upper().startswith("=MAX(0,C3-D3)")
@@ -85,11 +76,9 @@ class TestStoreContract:
         """A shorter History replaces a longer one without old rows showing through."""
         store.prepare(HEADERS)
         store.apply(
-            WriteBatch(
-                replace={"History": [["Product", "Week"], ["A", "2026-11-16"], ["B", "2026-11-23"]]}
-            )
+            [ReplaceTab("History", (("Product", "Week"), ("A", "2026-11-16"), ("B", "2026-11-23")))]
         )
-        store.apply(WriteBatch(replace={"History": [["Product", "Week"], ["C", "2026-11-23"]]}))
+        store.apply([ReplaceTab("History", (("Product", "Week"), ("C", "2026-11-23")))])
         assert store.read("History") == [["Product", "Week"], ["C", "2026-11-23"]]
 
 
@@ -125,7 +114,7 @@ def test_excel_reads_what_a_fresh_open_reads_and_sees_outside_edits(tmp_path: Pa
     path = tmp_path / "packing_list.xlsx"
     store = ExcelStore(path)
     store.prepare(HEADERS)
-    store.apply(WriteBatch(cells=[CellWrite("Packing List", 2, 1, ("Gelato", "Store", "007"))]))
+    store.apply([WriteCells("Packing List", 2, 1, ("Gelato", "Store", "007"))])
     assert store.read("Packing List") == ExcelStore(path).read("Packing List")
     workbook = openpyxl.load_workbook(path)  # someone edits the file in Excel
     workbook["Packing List"]["D2"] = 4
@@ -141,8 +130,8 @@ class TestCellsAreData:
 
     def test_every_store_reads_back_what_was_written(self, store: PackingStore) -> None:
         store.prepare(HEADERS)
-        store.apply(WriteBatch(cells=[CellWrite("History", 2, 1, self.ROW)]))
-        store.apply(WriteBatch(replace={"Delivery": [list(HEADERS["Delivery"]), list(self.ROW)]}))
+        store.apply([WriteCells("History", 2, 1, self.ROW)])
+        store.apply([ReplaceTab("Delivery", (tuple(HEADERS["Delivery"]), self.ROW))])
         assert store.read("History")[1] == list(self.ROW)
         assert store.read("Delivery")[1] == list(self.ROW)
 
@@ -154,7 +143,7 @@ class TestCellsAreData:
         store = google(sheets)
         store.prepare({"Packing List": ["A", "B", "C", "D", "E", "F"], **HEADERS})
         values = ("=IMAGE(1)", "2026-05-01", "10", "4", "x", "=MAX(0,C2-D2)")
-        store.apply(WriteBatch(cells=[CellWrite("Packing List", 2, 1, values)]))
+        store.apply([WriteCells("Packing List", 2, 1, values)])
         assert state.values("packing-sheet", "Packing List")[1] == [
             "=IMAGE(1)", "2026-05-01", "10", "4", "x", "6"
         ]  # fmt: skip

@@ -17,13 +17,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from simulators.apex.app import create_apex_app
 from simulators.apex.state import ApexState
+from sync_engine.applier import Applier
 from sync_engine.clients.apex import ApexClient
 from sync_engine.clients.rate_limit import SlidingWindowLimiter
 from sync_engine.clients.retry import PeerWait
-from sync_engine.inventory.applier import apply_plan
-from sync_engine.inventory.planner import plan_sync
+from sync_engine.clients.tracker import TrackerClient
 from sync_engine.mapping.service import BatchMappingService
+from sync_engine.planners.inventory import InventorySettings, plan_inventory
 from sync_engine.state import EngineState
+from sync_engine.status import StatusStore
 from sync_engine.tracker_models import PackageCalc
 from tracker_service.finished_goods.schemas import (
     AdjustRequest,
@@ -79,8 +81,17 @@ class SyncMachine(RuleBasedStateMachine):
                 mapping = await BatchMappingService(client, self.state, 300).refresh()
                 body = self.tracker.calculation.current()[0]
                 packages = msgspec.json.decode(body, type=dict[str, PackageCalc])
-                plan = plan_sync(packages, {}, mapping, self.state.confirmed(), max_zero_share=1.0)
-                await apply_plan(plan, client, self.state)
+                plan = plan_inventory(
+                    packages,
+                    mapping,
+                    self.state.confirmed(),
+                    InventorySettings(max_zero_share=1.0),
+                )
+                unused = TrackerClient(http, "http://tracker.invalid", "unused")
+                applier = Applier(
+                    client, unused, self.state, StatusStore(), holder="m", fence=lambda: True
+                )
+                await applier.inventory(plan.actions)
 
         try:
             # Its own thread: Playwright's sync API may hold an event loop on this one.

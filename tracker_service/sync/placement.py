@@ -128,6 +128,7 @@ def place_open(run: LineRun, line: OrderLine, wanted: str | None, prev: StoredLi
                 f"short by {short} x {line.sku}: the active packages of strain "
                 f"{line.strain!r} cover {covered} of {line.units_ordered}; what they have is "
                 "reserved for this line",
+                short,
             )
         )
     return None
@@ -229,7 +230,9 @@ def unassigned(run: LineRun, line: OrderLine, prev: StoredLine | None, reason: s
     if prev is not None:
         release_from(run, prev, line, f"unassigned: {reason}")
     store(run, line, (), "open", prev, short_units=line.units_ordered)
-    run.unassigned.append(UnassignedLine(line.item_id, line.strain, line.sku, reason))
+    run.unassigned.append(
+        UnassignedLine(line.item_id, line.strain, line.sku, reason, line.units_ordered)
+    )
 
 
 def release_from(run: LineRun, prev: StoredLine, line: OrderLine, what: str) -> None:

@@ -1,0 +1,1 @@
+"""Pure planners: a snapshot in, the actions to take out (docs/apexapi.md)."""
