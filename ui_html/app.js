@@ -97,6 +97,9 @@ function renderBatches() {
   setText($("#in-step"), rows.length ? "In step: " + steady + " of " + rows.length + " Apex batches" :
     "No Apex batches mapped yet");
   setText($("#allocation"), "(allocation: " + s.allocation + ")");
+  const corrected = s.drift_corrected || [];
+  setText($("#drift-count"), String(corrected.length));
+  list("drift-list", corrected.slice().reverse(), "None.");
   const show = $("#state-filter").value;
   if (!changed("batches", [show, rows])) return;
   const body = $("#batches tbody");
@@ -119,9 +122,6 @@ function renderBatches() {
     });
     body.append(tr);
   }
-  const corrected = s.drift_corrected || [];
-  setText($("#drift-count"), String(corrected.length));
-  list("drift-list", corrected.slice().reverse(), "None.");
 }
 
 function show0(value) {

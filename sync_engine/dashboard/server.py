@@ -223,7 +223,7 @@ def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffe
         return Response({"ok": True, "key": key} | msgspec.to_builtins(updated))
 
     return Litestar(
-        [index, static, status, events, act, edit],
+        [index, static, status, batches_csv_file, events, act, edit],
         middleware=[Guard(keys)],
         state=State({}),
         openapi_config=None,

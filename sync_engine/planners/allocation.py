@@ -5,7 +5,8 @@ the strain has: Σ quantity * grams per sale unit ≤ available grams, for any i
 sequence of orders placed against what Apex shows can oversell. Each batch's ideal share of
 the grams follows its weight (water-filling: a batch capped by the tracker's units passes what
 it cannot use to the others); quantities are the ideal rounded down, then the grams left over
-go, one sale unit at a time, to the batches furthest below their ideal that still fit. So:
+go, one sale unit at a time, to the batches furthest below their ideal that still fit (a batch
+weighted 0 only after every other). So:
 
 - rounding never costs a batch more than one sale unit against its ideal;
 - no batch is left below its cap while the leftover grams would still buy one of its units;
@@ -50,7 +51,12 @@ def allocate_split(claims: Sequence[Claim], available_mg: int) -> dict[int, int]
             return quantities
         best = max(
             fits,
-            key=lambda c: (ideal[c.batch_id] - quantities[c.batch_id], -c.unit_mg, -c.batch_id),
+            key=lambda c: (
+                c.weight > 0,  # a batch weighted 0 only gets what no other batch can use
+                ideal[c.batch_id] - quantities[c.batch_id],
+                -c.unit_mg,
+                -c.batch_id,
+            ),
         )
         quantities[best.batch_id] += 1
         left -= best.unit_mg

@@ -223,3 +223,48 @@ def test_the_dashboard_edits_every_editable_cell_and_refuses_bad_values(
         refused = httpx.post(f"{base}/api/packing/90011", json=body, headers=headers)
         assert (refused.status_code, refused.json()["field"]) == (422, field), body
     assert engine.engine.state.edits()[90011].delivery_date == "2026-12-03"
+
+
+def test_apex_vs_tracker_lists_every_batch_and_sets_a_hand_change_back(
+    running: tuple[Stack, EngineThread, Page],
+) -> None:
+    """The table shows every mapped Apex batch with what Apex shows and the tracker's target;
+    a quantity typed into Apex by hand is set back and listed; the CSV holds the same rows."""
+    stack, engine, page = running
+    page.goto(str(engine.dashboard_url))
+    wait_until(lambda: stack.apex.quantity(1002) == 488)  # 500 g less the seeded order's 12 g
+    table = page.locator("#batches")
+    row = table.locator("tr[data-batch='1002']")
+    expect(row).to_contain_text("Wedding Cake")
+    expect(row.locator("td").nth(7)).to_have_text("in step")
+    expect(page.locator("#in-step")).to_contain_text("In step: 4 of 14 Apex batches")
+    expect(table.locator("tr[data-batch='1011'] td").nth(7)).to_have_text("no package")
+    target = stack.apex.quantity(1002)
+    stack.apex.update_batch(1002, {"quantity": 3})  # someone edits Apex by hand
+    page.get_by_role("button", name="Refresh Mapping").click()
+    expect(page.locator("#drift-count")).to_have_text("1", timeout=15_000)
+    page.locator("#drift-log summary").click()
+    expect(page.locator("#drift-list")).to_contain_text(
+        f"showed 3 in Apex, changed by hand; set back to {target:g}"
+    )
+    assert stack.apex.quantity(1002) == target
+    expect(row.locator("td").nth(7)).to_have_text("in step")
+    page.select_option("#state-filter", "not-in-step")
+    expect(table.locator("tbody tr[data-batch='1002']")).to_have_count(0)
+    screenshot(page, "dashboard-apex-vs-tracker")
+    link = page.get_by_role("link", name="Download CSV")
+    base = page.url.split("/?")[0].rstrip("/")
+    answer = page.request.get(base + str(link.get_attribute("href")))  # the browser's cookie
+    assert answer.status == 200, answer.text()
+    assert answer.headers.get("content-disposition") == (
+        'attachment; filename="apex-vs-tracker.csv"'
+    ), answer.headers
+    lines = answer.text().splitlines()
+    assert lines[0].startswith("batch_id,product,strain,sku,apex_quantity,target")
+    assert any(
+        line.startswith(
+            f"1002,CannaDart - Wedding Cake 1g,Wedding Cake,singles_1g,{target:g},{target:g}"
+        )
+        for line in lines
+    )
+    assert len(lines) == 15
