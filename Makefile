@@ -60,13 +60,15 @@ test: venv browser desktop-deps wine-deps bundle
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## bench: /apex-calculate vs Flask and a memory ceiling; engine freshness, idle cost, burst
+## bench: /apex-calculate vs Flask and a memory ceiling; engine freshness, idle cost, burst;
+##        a simulated trading day (oversell exposure: the guide's design vs ours)
 bench: venv desktop-deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.apex_calculate
 	$(BIN)/python -m bench.sync_engine
 	$(BIN)/python -m bench.packing_sheet
 	$(BIN)/python -m bench.desktop
+	$(BIN)/python -m bench.exposure
 
 ## lint: ruff check, ruff format --check, mypy
 lint: venv

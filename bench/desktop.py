@@ -33,7 +33,7 @@ from tests.fakes.screen import (
     desktop_env,
     process_table,
 )
-from tray_app.instance import send_command
+from tray_app.instance import ControlCommand, send_command
 
 RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "5"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
@@ -102,7 +102,7 @@ def launch_app(screen: VirtualScreen, home: Path, config: Path) -> tuple[Desktop
 
 
 def quit_app(home: Path, app: DesktopRun) -> None:
-    send_command(home / "data" / "apexapi", "quit")
+    send_command(home / "data" / "apexapi", ControlCommand.QUIT)
     app.wait(30)
 
 

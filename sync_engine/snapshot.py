@@ -87,6 +87,7 @@ class SnapshotReader:
         self._mapping = mapping
         self._orders = orders
         self._state = state
+        self._orders_day: date | None = None
         stored = state.meta("placed") or {}
         self.current = Snapshot(
             edits=state.edits(),
@@ -161,12 +162,15 @@ class SnapshotReader:
     async def refresh_orders(self) -> int:
         """Orders changed in Apex since the last refresh; returns how many really changed."""
         changed = await self._orders.refresh()
-        self._set_orders()
+        # Over every order kept, so only when something changed or the 30-day window moved.
+        if changed or datetime.now(UTC).date() != self._orders_day:
+            self._set_orders()
         return changed
 
     def _set_orders(self, today: date | None = None) -> None:
         relevant = tuple(self._orders.relevant_orders())
         today = today or datetime.now(UTC).date()
+        self._orders_day = today
         self._replace(orders=relevant, demand=ordered_grams(self._state.orders().values(), today))
 
     def edited(self) -> None:

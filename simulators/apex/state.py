@@ -57,6 +57,11 @@ class RecordedRequest:
 class ApexState:
     tokens: set[str] = field(default_factory=lambda: {"sim-token"})
     rate_limit_per_second: int = 15
+    #: Whether an order lowers the quantity of the batches it names, as a marketplace might
+    #: (Apex's documentation does not say; the exposure benchmark measures both).
+    orders_lower_batches: bool = False
+    #: Every batch quantity change: (time.monotonic(), batch id, new quantity).
+    history: list[tuple[float, int, float | None]] = field(default_factory=list)
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     batches: dict[int, dict[str, Any]] = field(default_factory=dict)
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -113,6 +118,8 @@ class ApexState:
             if any(batch.get(k) != v for k, v in changes.items()):
                 batch.update(changes)
                 batch["updated_at"] = apex_time()  # unchanged PATCHes keep updated_at
+                if "quantity" in changes:
+                    self.history.append((time.monotonic(), batch_id, batch["quantity"]))
             return dict(batch)
 
     def delete_batch(self, batch_id: int) -> None:
@@ -144,6 +151,9 @@ class ApexState:
             for item in items:
                 product = self.products[item["product_id"]]
                 batch = self.batches.get(item.get("batch_id") or -1, {})
+                if batch and self.orders_lower_batches and batch["quantity"] is not None:
+                    lowered = max(0, batch["quantity"] - item["quantity"])
+                    self.update_batch(batch["id"], {"quantity": lowered})
                 full_items.append(
                     {
                         "id": item.get("id", next(self._ids)),

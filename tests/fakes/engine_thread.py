@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ class EngineThread:
         dashboard: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         lease_ttl: float | None = None,
+        setup: Callable[[SyncEngine], None] | None = None,
     ) -> None:
         self.config = config
         self.state_path = state_path
@@ -40,6 +42,7 @@ class EngineThread:
         self.with_dashboard = dashboard
         self.transport = transport
         self.lease_ttl = lease_ttl
+        self.setup = setup
         self.dashboard_url: str | None = None
         self.dashboard_secret: str | None = None
         self.engine: SyncEngine | None = None
@@ -60,6 +63,8 @@ class EngineThread:
                 engine.use_change_feed = self.change_feed
                 if self.lease_ttl is not None:
                     engine.lease.ttl = self.lease_ttl
+                if self.setup is not None:
+                    self.setup(engine)
                 dashboard = None
                 if self.with_dashboard:
                     dashboard = await start_dashboard(engine, LogBuffer())

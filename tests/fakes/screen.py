@@ -225,11 +225,11 @@ def _group_alive(group: int) -> bool:
 
 def app_status(home: Path, timeout: float = 10.0) -> dict[str, Any] | None:
     """``apexapi --status`` of the app run with ``desktop_env(screen, home)``; None if none."""
-    from tray_app.instance import NotRunning, send_command
+    from tray_app.instance import ControlCommand, NotRunning, send_command
 
     try:
         answer: dict[str, Any] = json.loads(
-            send_command(home / "data" / "apexapi", "status", timeout=timeout)
+            send_command(home / "data" / "apexapi", ControlCommand.STATUS, timeout=timeout)
         )
     except NotRunning:
         return None

@@ -36,20 +36,27 @@ def wedding_cake_units(grams: float) -> list[int]:
 def test_an_order_placed_in_apex_reaches_every_batch_of_its_strain_while_orders_flow(
     tracker: RunningTracker, apex: RunningApex, tmp_path: Path
 ) -> None:
-    """Orders are fetched every 30 s here, but orders just came in, so the engine looks every
-    5 s: a new order is reserved and every Wedding Cake batch shows it long before 30 s."""
+    """Orders are fetched every 30 s here; the orders already there at start do not count as
+    flowing. Once a new order came in, the engine looks every 5 s: the next order is reserved
+    and every Wedding Cake batch shows it long before 30 s."""
     tracker.create(WEDDING_CAKE, strain="Wedding Cake", grams=500)
     config = with_settings(engine_config(tracker, apex, orders=True), order_refresh_seconds=30)
     with EngineThread(config, tmp_path / "state.json") as running:
         wait_until(lambda: quantities(apex, WEDDING_BATCHES) == wedding_cake_units(488))
         engine = running.engine
         assert engine is not None
-        wait_until(lambda: engine.status.order_poll_seconds == 5)
+        assert engine.status.order_poll_seconds == 30
         apex.state.add_order(
             buyer="Corner Store", items=[{"product_id": 102, "batch_id": 1002, "quantity": 10}]
         )
-        wait_until(lambda: quantities(apex, WEDDING_BATCHES) == wedding_cake_units(478), timeout=15)
-        assert tracker.package(WEDDING_CAKE)["grams_ordered"] == 22
+        engine.command(Command.REFRESH_ORDERS)  # as the dashboard's button does
+        wait_until(lambda: engine.status.order_poll_seconds == 5)
+        wait_until(lambda: quantities(apex, WEDDING_BATCHES) == wedding_cake_units(478))
+        apex.state.add_order(
+            buyer="Uptown Store", items=[{"product_id": 101, "batch_id": 1001, "quantity": 4}]
+        )
+        wait_until(lambda: quantities(apex, WEDDING_BATCHES) == wedding_cake_units(476), timeout=15)
+        assert tracker.package(WEDDING_CAKE)["grams_ordered"] == 24
 
 
 def test_an_order_beyond_the_stock_stops_the_strain_and_tells_a_person(
