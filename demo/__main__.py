@@ -1,7 +1,9 @@
-"""``python -m demo``: start the tracker (demo data), the Apex simulator and the ApexAPI engine.
+"""``python -m demo``: start the tracker (demo data), the Apex, Sheets and METRC simulators and
+the ApexAPI engine.
 
-Everything lives in ``.demo/``; Ctrl-C stops all three. The engine's log lines show each Apex
-batch it updates, so a change made in the tracker can be watched reaching "Apex".
+Everything lives in ``.demo/``; Ctrl-C stops them all. The engine's log lines show each Apex
+batch it updates, so a change made in the tracker can be watched reaching "Apex"; the tracker
+pulls the METRC simulator's license and sends its adjustments there.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
 
+from simulators.metrc.seed import LICENSE as METRC_LICENSE
 from tracker_service.demo import DEMO_USERS, ensure_demo_users, seed_demo_data
+from tracker_service.metrc.schemas import MetrcSettingsBody
 from tracker_service.services import Services
 
 APEX_TOKEN = "demo-apex-token"
@@ -37,7 +42,7 @@ def _wait_for(url: str, headers: dict[str, str], process: subprocess.Popen[bytes
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"demo: {process.args} exited with {process.returncode}")
+            raise SystemExit(f"demo: {process.args!r} exited with {process.returncode}")
         try:
             httpx.get(url, headers=headers, timeout=1)
             return
@@ -46,12 +51,26 @@ def _wait_for(url: str, headers: dict[str, str], process: subprocess.Popen[bytes
     raise SystemExit(f"demo: {url} did not answer within 30 s")
 
 
+def connect_metrc(services: Services, url: str) -> None:
+    """Point the demo tracker at the METRC simulator (through the settings' own checks)."""
+    body = {
+        "enabled": True,
+        "api_url": url,
+        "license_number": METRC_LICENSE,
+        "vendor_key": "sim-vendor-key",
+        "user_key": "sim-user-key",
+        "pull_interval_seconds": 60,
+    }
+    services.metrc.save_settings(msgspec.convert(body, MetrcSettingsBody), "demo")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--folder", type=Path, default=Path(".demo"))
     parser.add_argument("--tracker-port", type=int, default=8000)
     parser.add_argument("--apex-port", type=int, default=8010)
     parser.add_argument("--sheets-port", type=int, default=8020)
+    parser.add_argument("--metrc-port", type=int, default=8030)
     args = parser.parse_args()
     folder: Path = args.folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,6 +79,8 @@ def main() -> int:
     seed_demo_data(services)
     ensure_demo_users(services)
     key = services.api_keys.rotate(created_by="demo")
+    metrc_url = f"http://127.0.0.1:{_port(args.metrc_port)}"
+    connect_metrc(services, metrc_url)
     services.close()
 
     tracker_port, apex_port = _port(args.tracker_port), _port(args.apex_port)
@@ -88,7 +109,13 @@ def main() -> int:
     )
 
     python = sys.executable
+    metrc = subprocess.Popen(
+        [python, "-m", "simulators.metrc", "--port", metrc_url.rsplit(":", 1)[1]],
+        stdout=subprocess.DEVNULL,
+    )
+    _wait_for(f"{metrc_url}/_sim/requests", {}, metrc)  # before the tracker's first pull
     processes = [
+        metrc,
         subprocess.Popen(
             [
                 python,
@@ -121,9 +148,9 @@ def main() -> int:
         ),
     ]
     try:
-        _wait_for(f"{tracker_url}/api/overview", {"X-API-Key": key}, processes[0])
-        _wait_for(f"{apex_url}/_sim/requests", {}, processes[1])
-        _wait_for(f"{sheets_url}/v4/spreadsheets/{SPREADSHEET}", {}, processes[2])
+        _wait_for(f"{tracker_url}/api/overview", {"X-API-Key": key}, processes[1])
+        _wait_for(f"{apex_url}/_sim/requests", {}, processes[2])
+        _wait_for(f"{sheets_url}/v4/spreadsheets/{SPREADSHEET}", {}, processes[3])
         print(
             f"""
 Demo running (Ctrl-C stops everything)
@@ -133,6 +160,8 @@ Demo running (Ctrl-C stops everything)
   Apex simulator  : {apex_url}/api   token: {APEX_TOKEN}   request log: {apex_url}/_sim/requests
   Sheets simulator: {sheets_url}   the packing list as JSON:
                     {sheets_url}/v4/spreadsheets/{SPREADSHEET}/values/Packing%20List
+  METRC simulator : {metrc_url}   license {METRC_LICENSE}; the tracker pulls its packages
+                    (METRC page: {tracker_url}/metrc/, request log: {metrc_url}/_sim/requests)
   ApexAPI config  : {config_path}   logs: {folder / "logs"}
 
 Sell 10 Wedding Cake 1 g pre-rolls in the tracker and watch the engine update Apex batches:

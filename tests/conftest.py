@@ -21,6 +21,9 @@ from tracker_service.services import Services
 if TYPE_CHECKING:
     from tests.fakes.screen import VirtualScreen
 
+#: The METRC simulator fixtures (``metrc``, ``synced``) for every test folder.
+pytest_plugins = ["tests.fakes.metrc"]
+
 
 @dataclass
 class RunningTracker:

@@ -22,6 +22,7 @@ from tracker_service.finished_goods.apex_calculate_route import (
 from tracker_service.finished_goods.routes import FinishedGoodsController
 from tracker_service.lib.guards import API_KEY_HEADER, require_api_key
 from tracker_service.lib.http_errors import EXCEPTION_HANDLERS
+from tracker_service.metrc.routes import MetrcController
 from tracker_service.overview.routes import overview
 from tracker_service.services import Services
 from tracker_service.sync.routes import SyncController, changes
@@ -42,9 +43,19 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
     def provide_services() -> Services:
         return services
 
+    metrc_stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
     def start() -> None:
         services.signal.bind(asyncio.get_running_loop())
         services.calculation.current()  # build the /apex-calculate body before the first read
+        metrc_stop.clear()
+        tasks.append(asyncio.create_task(services.metrc_worker.run(metrc_stop), name="metrc"))
+
+    async def stop() -> None:
+        metrc_stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
 
     api = Router(
         path="/",
@@ -54,6 +65,7 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
             FinishedGoodsController,
             BatchController,
             SyncController,
+            MetrcController,
         ],
         guards=[require_api_key],
         security=[{"ApiKey": []}],
@@ -64,7 +76,7 @@ def create_app(settings: TrackerSettings, services: Services | None = None) -> L
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=ui_exception_handlers(EXCEPTION_HANDLERS),
         on_startup=[start],
-        on_shutdown=[services.close],
+        on_shutdown=[stop, services.close],
         state=_state(services),
         debug=settings.debug,
         openapi_config=OpenAPIConfig(

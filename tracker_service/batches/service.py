@@ -25,6 +25,7 @@ from tracker_service.lib.errors import Conflict, Forbidden, InvalidInput, NotFou
 from tracker_service.lib.grams import grams_to_mg
 from tracker_service.lib.repository import append_change, load_settings, save_setting
 from tracker_service.lib.writes import WritingService
+from tracker_service.metrc.outbox import MetrcLink
 
 __all__ = ["BatchService"]
 
@@ -240,8 +241,12 @@ class BatchService(WritingService):
             raise InvalidInput("reason", "is required to override the weight check")
         return True
 
-    @staticmethod
-    def _complete(conn: Conn, at: str, row: BatchRow, body: AdvanceRequest, actor: str) -> None:
+    #: Set by ``Services``: queues the new package for METRC when its sync is on.
+    metrc: MetrcLink | None = None
+
+    def _complete(
+        self, conn: Conn, at: str, row: BatchRow, body: AdvanceRequest, actor: str
+    ) -> None:
         if not body.finished_metrc:
             raise InvalidInput(
                 "finished_metrc",
@@ -279,3 +284,15 @@ class BatchService(WritingService):
         )
         append_change(conn, tag, kind, at)
         repo.set_finished_metrc(conn, row.id, tag)
+        if self.metrc is not None:
+            self.metrc.completed(
+                conn,
+                label=tag,
+                strain=row.strain,
+                grams_mg=grams,
+                source_label=row.source_metrc,
+                source_mg=row.flower_in_mg,
+                into_existing=before is not None,
+                actor=actor,
+                at=at,
+            )

@@ -29,6 +29,7 @@ from tracker_service.lib.errors import Conflict, InvalidInput, NotFound
 from tracker_service.lib.grams import grams_to_mg, mg_to_grams
 from tracker_service.lib.repository import append_change
 from tracker_service.lib.writes import WritingService
+from tracker_service.metrc.outbox import MetrcLink
 
 __all__ = ["DecrementOutcome", "FinishedGoodsService"]
 
@@ -53,6 +54,9 @@ class DecrementOutcome(msgspec.Struct, frozen=True):
 
 class FinishedGoodsService(WritingService):
     """Reads and writes packages; ``on_commit`` runs after every committed write."""
+
+    #: Set by ``Services``: METRC's adjustment reasons, and the outbox for adjustments.
+    metrc: MetrcLink | None = None
 
     @staticmethod
     def _require(conn: Conn, metrc_number: str) -> PackageRecord:
@@ -162,9 +166,10 @@ class FinishedGoodsService(WritingService):
             raise InvalidInput(
                 "settles_apex_sales", "only a removal (negative delta_grams) can settle sales"
             )
-        reason = check.adjust_reason(body.reason, body.note)
         note = body.note.strip() if body.note and body.note.strip() else None
         with self._write() as (conn, at):
+            reasons = self.metrc.reasons(conn) if self.metrc else None
+            reason = check.adjust_reason(body.reason, body.note, reasons)
             record = self._require(conn, metrc_number)
             after = record.current_mg + delta
             if after < 0:
@@ -202,6 +207,16 @@ class FinishedGoodsService(WritingService):
                     ),
                 )
             append_change(conn, record.metrc_number, "adjusted", at)
+            if self.metrc is not None:
+                self.metrc.adjusted(
+                    conn,
+                    label=record.metrc_number,
+                    delta_mg=delta,
+                    reason=reason,
+                    note=note,
+                    actor=actor,
+                    at=at,
+                )
             return self._require(conn, record.metrc_number)
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 from tracker_service.lib.errors import InvalidInput
@@ -39,11 +40,16 @@ def status(value: str, field: str = "status") -> str:
     return value
 
 
-def adjust_reason(value: str, note: str | None) -> str:
-    by_lower = {reason.lower(): reason for reason in ADJUST_REASONS}
-    reason = by_lower.get(" ".join(value.split()).lower())
-    if reason is None:
-        raise InvalidInput("reason", f"must be one of {', '.join(ADJUST_REASONS)}")
-    if reason == "Other" and not (note and note.strip()):
-        raise InvalidInput("note", "is required when the reason is Other")
+def adjust_reason(
+    value: str, note: str | None, reasons: Sequence[tuple[str, bool]] | None = None
+) -> str:
+    """One of ``reasons`` (name, note required): METRC's while its sync is on, else ours."""
+    offered = reasons or [(name, name == "Other") for name in ADJUST_REASONS]
+    by_lower = {name.lower(): (name, needs_note) for name, needs_note in offered}
+    found = by_lower.get(" ".join(value.split()).lower())
+    if found is None:
+        raise InvalidInput("reason", f"must be one of {', '.join(n for n, _ in offered)}")
+    reason, needs_note = found
+    if needs_note and not (note and note.strip()):
+        raise InvalidInput("note", f"is required when the reason is {reason}")
     return reason

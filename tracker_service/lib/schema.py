@@ -253,4 +253,48 @@ WHERE state IN ('open', 'shipped') AND metrc_number IN (SELECT metrc_number FROM
 ALTER TABLE order_lines ADD COLUMN short_units INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
+# METRC sync (docs/metrc.md): what METRC last said of each package, the packages whose
+# grams disagree with it, and the outbox of changes for METRC, kept until METRC has them.
+_V6 = """
+CREATE TABLE metrc_packages (
+    metrc_number  TEXT PRIMARY KEY,
+    metrc_id      INTEGER NOT NULL,
+    metrc_mg      INTEGER NOT NULL,
+    unit          TEXT NOT NULL,
+    item_name     TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    active        INTEGER NOT NULL,
+    seen_at       TEXT NOT NULL
+);
+
+CREATE TABLE metrc_drift (
+    metrc_number TEXT PRIMARY KEY REFERENCES packages (metrc_number),
+    tracker_mg   INTEGER NOT NULL,
+    metrc_mg     INTEGER NOT NULL,
+    since        TEXT NOT NULL
+);
+
+CREATE TABLE metrc_outbox (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('adjust', 'create')),
+    metrc_number    TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    delta_mg        INTEGER NOT NULL DEFAULT 0,
+    state           TEXT NOT NULL CHECK (state IN ('awaiting_review', 'pending', 'sent',
+                                                   'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    uncertain       INTEGER NOT NULL DEFAULT 0,
+    before_mg       INTEGER,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    metrc_ids       TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    reviewed_by     TEXT,
+    sent_at         TEXT
+);
+CREATE INDEX metrc_outbox_state ON metrc_outbox (state, id);
+CREATE INDEX metrc_outbox_package ON metrc_outbox (metrc_number, id);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)

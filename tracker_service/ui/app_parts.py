@@ -21,6 +21,7 @@ from tracker_service.ui.auth_pages import AuthPages
 from tracker_service.ui.batch_pages import BatchPages
 from tracker_service.ui.common import LoginRequired
 from tracker_service.ui.fg_pages import FinishedGoodsPages
+from tracker_service.ui.metrc_pages import MetrcPages
 from tracker_service.ui.order_line_pages import OrderLinePages
 from tracker_service.ui.overview_page import overview_page
 from tracker_service.ui.settings_pages import SettingsPages
@@ -37,6 +38,7 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     BatchPages,
     FinishedGoodsPages,
     OrderLinePages,
+    MetrcPages,
     SettingsPages,
     create_static_files_router(
         path="/static", directories=[HERE / "static"], include_in_schema=False

@@ -76,6 +76,7 @@ def page(
         template_name=template,
         context={
             "session": session,
+            "metrc": services_of(request).metrc.status() if session else None,
             "message": request.query_params.get("msg"),
             "path": request.url.path,
             "errors": {},
@@ -87,7 +88,10 @@ def page(
 
 
 def redirect(path: str, message: str | None = None) -> Redirect:
-    return Redirect(path + (f"?msg={quote(message)}" if message else ""), status_code=303)
+    """303 to ``path`` (which may end in a ``#fragment``) with the message to flash."""
+    where, hash_mark, fragment = path.partition("#")
+    query = f"?msg={quote(message)}" if message else ""
+    return Redirect(where + query + hash_mark + fragment, status_code=303)
 
 
 def submit(

@@ -1,0 +1,1 @@
+"""PreRollTracker ↔ METRC: the client, the pull, drift and the outbox (docs/metrc.md)."""
