@@ -262,6 +262,7 @@ CREATE TABLE metrc_packages (
     metrc_mg      INTEGER NOT NULL,
     unit          TEXT NOT NULL,
     item_name     TEXT NOT NULL,
+    unit_weight_mg INTEGER,
     last_modified TEXT NOT NULL,
     active        INTEGER NOT NULL,
     seen_at       TEXT NOT NULL

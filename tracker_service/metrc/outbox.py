@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from tracker_service.lib.db import Conn
+from tracker_service.lib.errors import InvalidInput
 from tracker_service.metrc import repository as repo
 from tracker_service.metrc.schemas import MetrcSettings, OutboxState
 
@@ -115,17 +116,28 @@ class MetrcLink:
         at: str,
     ) -> None:
         settings = repo.load_metrc_settings(conn)
-        if settings.enabled and actor != "metrc":
-            enqueue_adjustment(
-                conn,
-                settings,
-                label=label,
-                delta_mg=delta_mg,
-                reason=reason,
-                note=note,
-                actor=actor,
-                at=at,
-            )
+        if not settings.enabled or actor == "metrc":
+            return
+        known = repo.load_known(conn, [label]).get(label)
+        if known is not None and known.unit == "Each":
+            each = known.unit_weight_mg or 0
+            if not each or delta_mg % each:
+                grams = "unknown" if not each else f"{Decimal(each) / 1000} g"
+                raise InvalidInput(
+                    "delta_grams",
+                    f"{label} is counted in METRC ({known.item_name}, {grams} each): adjust"
+                    " by a whole number of units",
+                )
+        enqueue_adjustment(
+            conn,
+            settings,
+            label=label,
+            delta_mg=delta_mg,
+            reason=reason,
+            note=note,
+            actor=actor,
+            at=at,
+        )
 
     def completed(
         self,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from tracker_service.metrc.models import MetrcPackage
-from tracker_service.metrc.quantities import UnknownUnit, package_mg
+from tracker_service.metrc.quantities import UnknownUnit, package_mg, to_mg
 from tracker_service.metrc.repository import KnownPackage
 
 __all__ = [
@@ -159,6 +159,10 @@ def _matches(package: MetrcPackage, wanted: re.Pattern[str]) -> bool:
 
 
 def _known(package: MetrcPackage, mg: int, *, active: bool) -> KnownPackage:
+    item = package.item
+    each = None
+    if package.unit_of_measure_name == "Each" and item.unit_weight is not None:
+        each = to_mg(item.unit_weight, item.unit_weight_unit_of_measure_name or "Grams")
     return KnownPackage(
         metrc_number=package.label,
         metrc_id=package.id,
@@ -167,4 +171,5 @@ def _known(package: MetrcPackage, mg: int, *, active: bool) -> KnownPackage:
         item_name=package.item.name,
         last_modified=package.last_modified,
         active=active and not package.is_finished,
+        unit_weight_mg=each,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "load_entry",
     "load_known",
     "load_metrc_settings",
+    "load_package_grams",
     "load_pull_status",
     "next_sendable",
     "save_metrc_settings",
@@ -62,6 +63,8 @@ class KnownPackage(msgspec.Struct, frozen=True):
     item_name: str
     last_modified: str
     active: bool
+    #: a counted package's weight per unit (Each), from its item's UnitWeight
+    unit_weight_mg: int | None = None
 
 
 class DriftRow(msgspec.Struct, frozen=True):
@@ -135,25 +138,33 @@ def load_known(conn: Conn, labels: Iterable[str] | None = None) -> dict[str, Kno
             row["item_name"],
             row["last_modified"],
             bool(row["active"]),
+            row["unit_weight_mg"],
         )
         for row in rows
     }
 
 
+def load_package_grams(conn: Conn) -> dict[str, tuple[str, int]]:
+    """Every tracker package: its status and current grams (what a pull compares)."""
+    rows = conn.execute("SELECT metrc_number, status, current_mg FROM packages")
+    return {str(r[0]): (str(r[1]), int(r[2])) for r in rows}
+
+
 def upsert_known(conn: Conn, package: KnownPackage, at: str) -> None:
     conn.execute(
         "INSERT INTO metrc_packages (metrc_number, metrc_id, metrc_mg, unit, item_name,"
-        " last_modified, active, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " unit_weight_mg, last_modified, active, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (metrc_number) DO UPDATE SET metrc_id = excluded.metrc_id,"
         " metrc_mg = excluded.metrc_mg, unit = excluded.unit, item_name = excluded.item_name,"
-        " last_modified = excluded.last_modified, active = excluded.active,"
-        " seen_at = excluded.seen_at",
+        " unit_weight_mg = excluded.unit_weight_mg, last_modified = excluded.last_modified,"
+        " active = excluded.active, seen_at = excluded.seen_at",
         (
             package.metrc_number,
             package.metrc_id,
             package.metrc_mg,
             package.unit,
             package.item_name,
+            package.unit_weight_mg,
             package.last_modified,
             int(package.active),
             at,

@@ -28,7 +28,7 @@ from tracker_service.metrc.errors import (
     Rejected,
     TooLarge,
 )
-from tracker_service.metrc.quantities import adjustment_quantity, package_mg
+from tracker_service.metrc.quantities import package_mg
 from tracker_service.metrc.repository import OutboxEntry
 
 __all__ = ["OutboxSender", "marker", "retry_delay"]
@@ -134,12 +134,12 @@ class OutboxSender:
             note = str(row.get("ReasonNote") or "").strip()
             row["ReasonNote"] = f"{note} ({marker(entry.id)})" if note else marker(entry.id)
             known = self.db.query(repo.load_known, [entry.metrc_number]).get(entry.metrc_number)
-            if known is not None and known.unit == "Each":
-                package = await client.package(entry.metrc_number)
-                if package is not None:
-                    quantity, unit = adjustment_quantity(entry.delta_mg, package)
-                    row["Quantity"], row["UnitOfMeasure"] = quantity, unit
             row["Quantity"] = Decimal(str(row["Quantity"]))
+            if known is not None and known.unit == "Each" and known.unit_weight_mg:
+                # Counted packages are adjusted in their own unit (whole units: checked when
+                # the adjustment was recorded).
+                row["Quantity"] = Decimal(entry.delta_mg) / known.unit_weight_mg
+                row["UnitOfMeasure"] = "Each"
             return row
         strain = str(row.pop("Strain", ""))
         items = self.db.query(repo.load_pull_status).items

@@ -113,9 +113,8 @@ class MetrcService(WritingService):
     # -- what a pull needs, and applying it ------------------------------------------------
 
     def tracker_sides(self) -> dict[str, TrackerSide]:
-        with self.db.read() as conn:
-            rows = conn.execute("SELECT metrc_number, status, current_mg FROM packages")
-            return {r[0]: TrackerSide(r[1], r[2]) for r in rows}
+        rows = self.db.query(repo.load_package_grams)
+        return {label: TrackerSide(status, mg) for label, (status, mg) in rows.items()}
 
     def known_active(self) -> set[str]:
         """Packages METRC last reported active."""

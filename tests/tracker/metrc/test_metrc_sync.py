@@ -211,3 +211,16 @@ def test_test_connection_names_what_is_wrong(synced: Synced) -> None:
     assert answer["ok"] is False and "may not use license OTHER-1" in answer["message"]
     synced.settings(enabled=False)
     assert client.post("/api/metrc/settings/test").json()["ok"] is True
+
+
+def test_a_counted_package_is_adjusted_in_whole_units(synced: Synced) -> None:
+    """Boxes of 3 g: -6 g reaches METRC as -2 Each; -1 g is refused by name, nothing saved."""
+    synced.settings()
+    synced.pull()
+    refused = adjust(synced, BOXES, -1)
+    assert refused.status_code == 422
+    assert "delta_grams" in refused.text and "whole number of units" in refused.text
+    assert synced.tracker.package(BOXES)["current_grams"] == 72
+    assert adjust(synced, BOXES, -6).status_code == 200
+    wait_until(lambda: synced.metrc.state.quantity(BOXES) == 22)
+    assert '"UnitOfMeasure":"Each"' in sent_adjustments(synced)[0]
