@@ -103,3 +103,14 @@ def test_staff_see_the_sync_but_cannot_act(page: Page, synced: Synced) -> None:
     expect(page.locator("#status")).to_be_visible()
     expect(page.locator("#settings")).to_have_count(0)
     expect(page.locator("text=Pull now")).to_have_count(0)
+
+
+def test_the_package_page_offers_metrcs_reasons_while_synced(page: Page, synced: Synced) -> None:
+    """With METRC sync on, the adjustment form lists the license's reasons."""
+    synced.tracker.create(WEDDING_CAKE, "Wedding Cake", 500)
+    synced.settings()
+    synced.pull()
+    login(page, "sam")
+    page.goto(f"/finished-goods/{WEDDING_CAKE}")
+    options = page.locator("select[name=reason] option").all_inner_texts()
+    assert "Scale Variance" in options and "Mistake" not in options

@@ -66,14 +66,16 @@ class FinishedGoodsPages(Controller):
     def _package(
         self, request: AnyRequest, metrc: str, status: int = 200, **extra: Any
     ) -> Template:
-        fg = services_of(request).finished_goods
+        services = services_of(request)
+        fg = services.finished_goods
+        metrc_reasons = services.metrc.adjust_reasons()  # METRC's while its sync is on
         return page(
             request,
             "package.html",
             session_of(request),
             status=status,
             package=to_package_read(fg.get(metrc)),
-            reasons=ADJUST_REASONS,
+            reasons=[name for name, _ in metrc_reasons] if metrc_reasons else ADJUST_REASONS,
             history=[to_history_entry(r) for r in fg.history(metrc)],
             **extra,
         )
