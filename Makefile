@@ -69,6 +69,7 @@ bench: venv desktop-deps
 	$(BIN)/python -m bench.packing_sheet
 	$(BIN)/python -m bench.desktop
 	$(BIN)/python -m bench.metrc
+	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.exposure
 
 ## lint: ruff check, ruff format --check, mypy

@@ -6,6 +6,7 @@ conversion and the wire shapes of ``/apex-calculate``, the change feed, the sync
 order lines.
 """
 
+from preroll_contract._csv import spreadsheet_csv
 from preroll_contract._grams import MAX_GRAMS, grams_from_mg, mg_from_grams
 from preroll_contract._skus import (
     DEFAULT_SKUS,
@@ -59,5 +60,6 @@ __all__ = [
     "default_sku_key",
     "grams_from_mg",
     "mg_from_grams",
+    "spreadsheet_csv",
     "strain_key",
 ]

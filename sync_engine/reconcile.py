@@ -4,10 +4,9 @@ show, and whether the two agree (docs/apexapi.md, "Apex vs tracker"). Pure.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 
+from preroll_contract import spreadsheet_csv
 from sync_engine.actions import HoldBack
 from sync_engine.kinds import BatchState
 from sync_engine.mapping.mapping import BatchMapping, MappingProblem
@@ -90,14 +89,6 @@ def in_step(rows: Iterable[BatchRow]) -> tuple[int, int]:
 
 def batches_csv(rows: Iterable[BatchRow]) -> str:
     """The table as CSV; text a spreadsheet would run as a formula is quoted as text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
-    return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return spreadsheet_csv(
+        CSV_COLUMNS, ([getattr(row, column) for column in CSV_COLUMNS] for row in rows)
+    )

@@ -1,4 +1,5 @@
-"""``preroll-tracker``: serve the tracker, issue the API key, manage logins (docs/api.md).
+"""``preroll-tracker``: serve the tracker, issue the API key, manage logins, back up and
+restore the database (README).
 
 Every command that takes a value checks it like the web forms do and exits 2 with one line
 naming what is wrong, changing nothing.
@@ -58,6 +59,33 @@ def _proxies(text: str) -> str:
     return text
 
 
+def _keep(text: str) -> int:
+    try:
+        keep = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= keep <= 10_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 10000")
+    return keep
+
+
+def _backup(db: Path, folder: Path, keep: int) -> int:
+    from tracker_service.backups.service import backup
+
+    target = backup(db, folder, keep)
+    print(f"backed up {db} to {target} (integrity check: ok)")
+    return 0
+
+
+def _restore(db: Path, source: Path) -> int:
+    from tracker_service.backups.service import restore
+
+    kept = restore(db, source)
+    kept_as = f"; the replaced database is kept as {kept}" if kept else ""
+    print(f"restored {db} from {source}{kept_as}")
+    return 0
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -109,6 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     role.add_argument("--staff", metavar="NAME", help="create a staff user")
 
     with_db(commands.add_parser("list-users", help="list logins with role and status"))
+    saving = with_db(
+        commands.add_parser("backup", help="copy the database while it runs, checked, rotated")
+    )
+    saving.add_argument("--to", type=Path, required=True, metavar="DIR", dest="folder")
+    saving.add_argument("--keep", type=_keep, default=14, metavar="N")
+    back = with_db(
+        commands.add_parser("restore", help="replace the database with a backup (service stopped)")
+    )
+    back.add_argument("--from", type=Path, required=True, metavar="FILE", dest="source")
     for name, text in (
         ("disable-user", "disable a login; its sessions end at once"),
         ("enable-user", "enable a disabled login"),
@@ -139,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             case "reset-password":
                 return _reset_password(args.db, args.username)
+            case "backup":
+                return _backup(args.db, args.folder, args.keep)
+            case "restore":
+                return _restore(args.db, args.source)
     except TrackerError as exc:
         print(f"preroll-tracker: {exc.detail}", file=sys.stderr)
         return 2
@@ -149,14 +190,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(db: Path, host: str, port: int, log_level: str, trusted_proxies: str) -> int:
+    from tracker_service.backups.service import serving_lock
+
+    os.umask(0o077)  # the database, its journal and anything else written is the owner's only
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    # Held while serving: a restore refuses meanwhile, and so does a second server.
+    with serving_lock(db, "start this one again"):
+        return _serve_locked(db, host, port, log_level, trusted_proxies)
+
+
+def _serve_locked(db: Path, host: str, port: int, log_level: str, trusted_proxies: str) -> int:
     import uvicorn
 
     from tracker_service.app import TrackerSettings, create_app
     from tracker_service.lib.db import SchemaTooNew
     from tracker_service.services import Services
 
-    os.umask(0o077)  # the database, its journal and anything else written is the owner's only
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     try:
         services = Services.open(db)
     except SchemaTooNew as exc:

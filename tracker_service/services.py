@@ -21,6 +21,7 @@ from tracker_service.metrc.outbox import MetrcLink
 from tracker_service.metrc.sender import OutboxSender
 from tracker_service.metrc.service import MetrcService
 from tracker_service.metrc.worker import MetrcWorker
+from tracker_service.reports.service import ReportService
 from tracker_service.sync.lease import LeaseService
 from tracker_service.sync.order_lines import OrderLineService
 
@@ -48,6 +49,7 @@ class Services:
         self.order_lines = OrderLineService(db, self.lease, self._after_commit)
         self.batches = BatchService(db, self._after_commit)
         self.metrc = MetrcService(db, self._after_commit)
+        self.reports = ReportService(db)
         link = MetrcLink()
         self.finished_goods.metrc = link
         self.batches.metrc = link

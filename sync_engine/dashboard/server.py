@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 import msgspec
@@ -30,6 +31,7 @@ from sync_engine.dashboard.logbuffer import LogBuffer
 from sync_engine.engine import SyncEngine
 from sync_engine.kinds import Command
 from sync_engine.orders.packing import Editable
+from sync_engine.orders.pick_lists import pick_lists, pick_lists_html
 from sync_engine.reconcile import batches_csv
 from ui_html import UI_DIR
 
@@ -168,6 +170,14 @@ def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffe
             headers={"Content-Disposition": 'attachment; filename="apex-vs-tracker.csv"'},
         )
 
+    @get("/pick-lists", sync_to_thread=False)
+    def pick_lists_page(invoice: str | None = None) -> Response[str]:
+        """Pick lists to print, one page per invoice (or the one asked for)."""
+        packing = engine.packing
+        lists = pick_lists(packing.rows if packing else [], invoice)
+        printed = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        return Response(pick_lists_html(lists, printed), media_type="text/html")
+
     @get("/api/events")
     async def events() -> ServerSentEvent:
         """The whole dashboard, sent again at each change of the status or the log (pushed:
@@ -223,7 +233,7 @@ def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffe
         return Response({"ok": True, "key": key} | msgspec.to_builtins(updated))
 
     return Litestar(
-        [index, static, status, batches_csv_file, events, act, edit],
+        [index, static, status, batches_csv_file, pick_lists_page, events, act, edit],
         middleware=[Guard(keys)],
         state=State({}),
         openapi_config=None,

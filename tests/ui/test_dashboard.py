@@ -3,6 +3,7 @@ simulator running (issue 6's dashboard cases)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import httpx
 import msgspec
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pypdf import PdfReader
 
 from simulators.apex.app import create_apex_app
 from simulators.apex.seed import seed_apex
@@ -260,7 +262,7 @@ def test_apex_vs_tracker_lists_every_batch_and_sets_a_hand_change_back(
         'attachment; filename="apex-vs-tracker.csv"'
     ), answer.headers
     lines = answer.text().splitlines()
-    assert lines[0].startswith("batch_id,product,strain,sku,apex_quantity,target")
+    assert lines[0].startswith("\ufeffbatch_id,product,strain,sku,apex_quantity,target")
     assert any(
         line.startswith(
             f"1002,CannaDart - Wedding Cake 1g,Wedding Cake,singles_1g,{target:g},{target:g}"
@@ -268,3 +270,34 @@ def test_apex_vs_tracker_lists_every_batch_and_sets_a_hand_change_back(
         for line in lines
     )
     assert len(lines) == 15
+
+
+def test_pick_lists_print_one_page_per_invoice_with_the_tags(
+    running: tuple[Stack, EngineThread, Page],
+) -> None:
+    """Print pick lists opens a print view; Chromium prints it to a PDF with one page per
+    invoice, each numbered and dated, listing the METRC tags the tracker assigned."""
+    _, engine, page = running
+    assert engine.engine is not None
+    sync = engine.engine
+    wait_until(
+        lambda: (
+            sync.packing is not None and any(r.batch_no == WEDDING_CAKE for r in sync.packing.rows)
+        ),
+        timeout=20,
+    )
+    assert sync.packing is not None
+    invoices = {r.invoice for r in sync.packing.rows if r.state == "open"}
+    page.goto(str(engine.dashboard_url))
+    with page.context.expect_page() as opened:
+        page.click("#pick-lists")
+    sheet = opened.value
+    sheet.wait_for_load_state()
+    expect(sheet.locator("section.sheet")).to_have_count(len(invoices))
+    screenshot(sheet, "pick-lists")
+    pdf = PdfReader(io.BytesIO(sheet.pdf(format="Letter")))
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    assert len(pdf.pages) == len(invoices)
+    assert WEDDING_CAKE in text
+    assert f"Page 1 of {len(invoices)}" in text and f"Page {len(invoices)} of" in text
+    assert "printed 20" in text

@@ -21,7 +21,7 @@ from preroll_contract import strain_key
 from tracker_service.lib.errors import StorageUnavailable
 from tracker_service.lib.schema import MIGRATIONS
 
-__all__ = ["Conn", "Database", "SchemaTooNew"]
+__all__ = ["Conn", "Database", "FileCheck", "SchemaTooNew", "check_file", "copy_database"]
 
 log = logging.getLogger(__name__)
 
@@ -246,3 +246,52 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
     if buffer.strip():
         yield buffer.strip()
+
+
+class FileCheck:
+    """What :func:`check_file` found: ``problem`` is None for a sound tracker database."""
+
+    def __init__(self, schema_version: int, problem: str | None) -> None:
+        self.schema_version = schema_version
+        self.problem = problem
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """SQLite's online backup of ``source`` into a new file ``target`` (owner-only): a
+    consistent copy as of one moment, taken while the service goes on writing."""
+    _create_private(target)
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    writer = sqlite3.connect(target, timeout=30)
+    try:
+        reader.backup(writer, pages=1024)
+        # One self-contained file (no -wal beside it), whatever mode the source was in.
+        writer.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        writer.close()
+        reader.close()
+
+
+def check_file(path: Path) -> FileCheck:
+    """``PRAGMA integrity_check`` and the schema version of a database file, read-only."""
+    if not path.is_file():
+        return FileCheck(0, f"{path} does not exist")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return FileCheck(0, f"{path} is not a readable SQLite database ({exc})")
+    if rows != ["ok"]:
+        return FileCheck(version, f"{path} fails SQLite's integrity check: {'; '.join(rows[:3])}")
+    if version < 1 or "packages" not in tables:
+        return FileCheck(version, f"{path} is not a PreRollTracker database")
+    if version > len(MIGRATIONS):
+        return FileCheck(
+            version,
+            f"{path} has schema version {version}, newer than this tracker ({len(MIGRATIONS)})",
+        )
+    return FileCheck(version, None)

@@ -255,6 +255,7 @@ ALTER TABLE order_lines ADD COLUMN short_units INTEGER NOT NULL DEFAULT 0;
 
 # METRC sync (docs/metrc.md): what METRC last said of each package, the packages whose
 # grams disagree with it, and the outbox of changes for METRC, kept until METRC has them.
+# Reports (README, "Reports") read the audit log by date and by package field.
 _V6 = """
 CREATE TABLE metrc_packages (
     metrc_number  TEXT PRIMARY KEY,
@@ -296,6 +297,10 @@ CREATE TABLE metrc_outbox (
 );
 CREATE INDEX metrc_outbox_state ON metrc_outbox (state, id);
 CREATE INDEX metrc_outbox_package ON metrc_outbox (metrc_number, id);
+
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_field ON audit_log (metrc_number, field, id);
+CREATE INDEX batches_completed ON batches (completed_at);
 """
 
 MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)

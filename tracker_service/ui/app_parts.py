@@ -24,6 +24,7 @@ from tracker_service.ui.fg_pages import FinishedGoodsPages
 from tracker_service.ui.metrc_pages import MetrcPages
 from tracker_service.ui.order_line_pages import OrderLinePages
 from tracker_service.ui.overview_page import overview_page
+from tracker_service.ui.report_pages import ReportPages
 from tracker_service.ui.settings_pages import SettingsPages
 
 __all__ = ["TEMPLATES", "UI_ROUTES", "ui_exception_handlers"]
@@ -38,6 +39,7 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     BatchPages,
     FinishedGoodsPages,
     OrderLinePages,
+    ReportPages,
     MetrcPages,
     SettingsPages,
     create_static_files_router(

@@ -1,0 +1,1 @@
+"""Backups of the tracker database: taken online, checked, rotated; restored safely."""
