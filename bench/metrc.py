@@ -18,13 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import msgspec
 
 from bench._harness import free_port, publish, python_module, server
-from simulators.metrc.seed import LICENSE
+from tests.fakes.metrc import sim_settings
 from tracker_service.finished_goods.schemas import AdjustRequest
 from tracker_service.metrc import repository as repo
-from tracker_service.metrc.schemas import MetrcSettingsBody
 from tracker_service.services import Services
 
 PACKAGES = 5000
@@ -44,16 +42,8 @@ def requests_so_far(url: str) -> list[dict[str, object]]:
 
 
 def connect(services: Services, url: str, object_limit: int) -> None:
-    body = {
-        "enabled": True,
-        "api_url": url,
-        "license_number": LICENSE,
-        "vendor_key": "sim-vendor-key",
-        "user_key": "sim-user-key",
-        "pull_interval_seconds": 86_400,
-        "object_limit": object_limit,
-    }
-    services.metrc.save_settings(msgspec.convert(body, MetrcSettingsBody), "bench")
+    settings = sim_settings(url, pull_interval_seconds=86_400, object_limit=object_limit)
+    services.metrc.save_settings(settings, "bench")
 
 
 def timed_pull(services: Services, url: str) -> tuple[float, int]:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import math
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -213,70 +214,49 @@ def facilities(request: AnyRequest) -> Response[Any]:
 
 # -- writes ----------------------------------------------------------------------------------
 
+Apply = Callable[[MetrcState, str, list[dict[str, Any]]], "list[int] | None"]
 
-@post("/packages/v2/adjust")
-async def adjust(request: AnyRequest) -> Response[Any]:
-    if refused := _lacks(request, MANAGE):
+
+async def _write(request: AnyRequest, permission: str, apply: Apply) -> Response[Any]:
+    """A write: the permission, a JSON array of objects, all rows or none; POSTs answer with
+    the new ids, PUTs with an empty 200."""
+    if refused := _lacks(request, permission):
         return refused
     rows = await _rows(request)
     if isinstance(rows, Response):
         return rows
     try:
-        ids = _state(request).adjust(_license(request), rows)
+        ids = apply(_state(request), _license(request), rows)
     except Rejected as exc:
         return _refused(exc)
+    if ids is None:
+        return Response(b"", status_code=200)
     return _json(200, {"Ids": ids, "Warnings": None})
+
+
+@post("/packages/v2/adjust")
+async def adjust(request: AnyRequest) -> Response[Any]:
+    return await _write(request, MANAGE, MetrcState.adjust)
 
 
 @post("/packages/v2/")
 async def create(request: AnyRequest) -> Response[Any]:
-    if refused := _lacks(request, CREATE):
-        return refused
-    rows = await _rows(request)
-    if isinstance(rows, Response):
-        return rows
-    try:
-        ids = _state(request).create(_license(request), rows)
-    except Rejected as exc:
-        return _refused(exc)
-    return _json(200, {"Ids": ids, "Warnings": None})
-
-
-async def _finish(request: AnyRequest, done: bool) -> Response[Any]:
-    if refused := _lacks(request, MANAGE):
-        return refused
-    rows = await _rows(request)
-    if isinstance(rows, Response):
-        return rows
-    try:
-        _state(request).finish(_license(request), rows, done)
-    except Rejected as exc:
-        return _refused(exc)
-    return Response(b"", status_code=200)
+    return await _write(request, CREATE, MetrcState.create)
 
 
 @put("/packages/v2/finish")
 async def finish(request: AnyRequest) -> Response[Any]:
-    return await _finish(request, True)
+    return await _write(request, MANAGE, lambda s, lic, rows: s.finish(lic, rows, True))
 
 
 @put("/packages/v2/unfinish")
 async def unfinish(request: AnyRequest) -> Response[Any]:
-    return await _finish(request, False)
+    return await _write(request, MANAGE, lambda s, lic, rows: s.finish(lic, rows, False))
 
 
 @put("/packages/v2/item")
 async def change_item(request: AnyRequest) -> Response[Any]:
-    if refused := _lacks(request, CREATE):
-        return refused
-    rows = await _rows(request)
-    if isinstance(rows, Response):
-        return rows
-    try:
-        _state(request).change_item(_license(request), rows)
-    except Rejected as exc:
-        return _refused(exc)
-    return Response(b"", status_code=200)
+    return await _write(request, CREATE, MetrcState.change_item)
 
 
 # -- control routes for tests and the demo (no auth: loopback test tool) ----------------------

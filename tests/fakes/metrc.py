@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import pytest
 
 from simulators.metrc import MetrcState, create_metrc_app
 from simulators.metrc.seed import LICENSE, seed_metrc
 from simulators.serve import ServerThread
 from tracker_service.metrc.client import MetrcCredentials
+from tracker_service.metrc.schemas import MetrcSettingsBody
 
 
 @dataclass
@@ -69,3 +71,15 @@ class Synced:
 @pytest.fixture
 def synced(tracker: Any, metrc: RunningMetrc) -> Synced:
     return Synced(tracker, metrc)
+
+
+def sim_settings(url: str, **changes: object) -> MetrcSettingsBody:
+    """Settings for the simulator's demo license, decoded as ``PUT /api/metrc/settings`` is."""
+    body = {
+        "enabled": True,
+        "api_url": url,
+        "license_number": LICENSE,
+        "vendor_key": "sim-vendor-key",
+        "user_key": "sim-user-key",
+    } | changes
+    return msgspec.convert(body, MetrcSettingsBody)

@@ -11,17 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulators.metrc import MetrcState, create_metrc_app
 from simulators.metrc.seed import LICENSE, seed_metrc
 from simulators.serve import ServerThread
+from tests.fakes.metrc import sim_settings
 from tracker_service.batches.schemas import AdvanceRequest, BatchCreate, BatchUpdate
 from tracker_service.finished_goods.schemas import AdjustRequest, PackageCreate
 from tracker_service.metrc.quantities import MG_PER_UNIT
-from tracker_service.metrc.schemas import MetrcSettingsBody
 from tracker_service.services import Services
 
 PACKAGES = ["1A40603000123456", "1A4060300002EE1000012346", "1A4060300002EE1000012348"]
@@ -118,15 +117,7 @@ def test_any_sequence_of_changes_faults_and_restarts_ends_in_step_exactly_once(
             services.finished_goods.create(
                 PackageCreate(metrc_number=label, strain=strain, initial_grams=grams), "maria"
             )
-        body = {
-            "enabled": True,
-            "api_url": url,
-            "license_number": LICENSE,
-            "vendor_key": "sim-vendor-key",
-            "user_key": "sim-user-key",
-            "pull_interval_seconds": 3600,
-        }
-        services.metrc.save_settings(msgspec.convert(body, MetrcSettingsBody), "maria")
+        services.metrc.save_settings(sim_settings(url, pull_interval_seconds=3600), "maria")
         asyncio.run(services.metrc_worker.pull_now())
         flower = next(
             p["Label"] for p in metrc.packages.values() if p["UnitOfMeasureName"] == "Pounds"

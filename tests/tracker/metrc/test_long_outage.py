@@ -7,12 +7,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import msgspec
-
-from simulators.metrc.seed import LICENSE
+from tests.fakes.metrc import sim_settings
 from tests.tracker.metrc.test_exactly_once import world
 from tracker_service.finished_goods.schemas import AdjustRequest, PackageCreate
-from tracker_service.metrc.schemas import MetrcSettingsBody
 from tracker_service.services import Services
 
 WEDDING_CAKE = "1A40603000123456"
@@ -27,14 +24,7 @@ def test_a_nine_hour_outage_loses_and_duplicates_nothing(tmp_path: Path) -> None
             services.finished_goods.create(
                 PackageCreate(metrc_number=label, strain=strain, initial_grams=grams), "maria"
             )
-        body = {
-            "enabled": True,
-            "api_url": url,
-            "license_number": LICENSE,
-            "vendor_key": "sim-vendor-key",
-            "user_key": "sim-user-key",
-        }
-        services.metrc.save_settings(msgspec.convert(body, MetrcSettingsBody), "maria")
+        services.metrc.save_settings(sim_settings(url), "maria")
         worker = services.metrc_worker
         asyncio.run(worker.pull_now())
         outage_ends = clock() + 9 * HOUR
@@ -78,14 +68,7 @@ def test_a_package_transferred_out_is_archived_at_the_daily_full_listing(tmp_pat
         services.finished_goods.create(
             PackageCreate(metrc_number=GELATO, strain="Gelato", initial_grams=320), "maria"
         )
-        body = {
-            "enabled": True,
-            "api_url": url,
-            "license_number": LICENSE,
-            "vendor_key": "sim-vendor-key",
-            "user_key": "sim-user-key",
-        }
-        services.metrc.save_settings(msgspec.convert(body, MetrcSettingsBody), "maria")
+        services.metrc.save_settings(sim_settings(url), "maria")
         worker = services.metrc_worker
         asyncio.run(worker.pull_now())
         with metrc.lock:  # transferred to another license
