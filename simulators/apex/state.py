@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from simulators.request_log import RecordedRequest
+
 __all__ = ["ApexState", "Faults", "RecordedRequest", "apex_time"]
 
 PARENT_STATUSES = [
@@ -41,16 +43,6 @@ class Faults:
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    at: float
-    method: str
-    path: str
-    query: str
-    body: bytes
-    status: int
 
 
 @dataclass

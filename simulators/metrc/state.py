@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from simulators.request_log import RecordedRequest
+
 __all__ = [
     "GRAMS_PER_UNIT",
     "MetrcFaults",
@@ -66,16 +68,6 @@ class Rejected(Exception):
         super().__init__(message)
         self.row = row
         self.message = message
-
-
-@dataclass
-class RecordedRequest:
-    at: float
-    method: str
-    path: str
-    query: str
-    body: bytes
-    status: int
 
 
 @dataclass
