@@ -61,7 +61,8 @@ test: venv browser desktop-deps wine-deps bundle
 	$(BIN)/python -m pytest
 
 ## bench: /apex-calculate vs Flask and a memory ceiling; engine freshness, idle cost, burst;
-##        a simulated trading day (oversell exposure: the guide's design vs ours)
+##        METRC pulls and outbox drain; reports on a year of data; a simulated trading day
+##        (oversell exposure: the guide's design vs ours)
 bench: venv desktop-deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.apex_calculate
