@@ -6,7 +6,7 @@ conversion and the wire shapes of ``/apex-calculate``, the change feed, the sync
 order lines.
 """
 
-from preroll_contract._csv import spreadsheet_csv
+from preroll_contract._csv import FORMULA_STARTS, spreadsheet_csv
 from preroll_contract._grams import MAX_GRAMS, grams_from_mg, mg_from_grams
 from preroll_contract._skus import (
     DEFAULT_SKUS,
@@ -37,6 +37,7 @@ from preroll_contract._wire import (
 
 __all__ = [
     "DEFAULT_SKUS",
+    "FORMULA_STARTS",
     "MAX_GRAMS",
     "NOT_LEASE_HOLDER",
     "SKU_ALIASES",

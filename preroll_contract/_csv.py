@@ -12,28 +12,41 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-__all__ = ["spreadsheet_csv"]
+__all__ = ["FORMULA_STARTS", "spreadsheet_csv"]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell starting with one of these would be run as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = frozenset(FORMULA_STARTS)
 
 
 def spreadsheet_csv(
-    header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = True
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    bom: bool = True,
+    escaped: bool = False,
 ) -> str:
+    """``escaped``: the rows' text cells already carry the ``'`` (a database query applied
+    ``FORMULA_STARTS`` itself, for exports of hundreds of thousands of rows)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
+    if escaped:
+        writer.writerows(rows)
+    else:
+        writer.writerows([_cell(value) for value in row] for row in rows)
     return ("\ufeff" if bom else "") + out.getvalue()
 
 
-def _cell(value: object) -> str:
+def _cell(value: object) -> object:
+    """Text that would start a formula gets a ``'``; numbers are written as they are."""
+    if type(value) is str:
+        return "'" + value if value[:1] in _FORMULA_STARTS else value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
-        return str(value)
+        return value
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text[:1] in _FORMULA_STARTS else text

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from preroll_contract import spreadsheet_csv
+from tracker_service.reports.repository import formula_safe
 
 
 def test_formulas_stay_text_numbers_stay_numbers_and_excel_gets_a_bom() -> None:
@@ -32,3 +34,12 @@ def test_any_text_reads_back_and_never_starts_a_formula(rows: list[list[str]]) -
         for cell_in, cell_out in zip(written, read, strict=True):
             assert not cell_out.startswith(("=", "+", "-", "@", "\t", "\r"))
             assert cell_out.removeprefix("'") == cell_in or cell_out == cell_in
+
+
+@given(st.text())
+def test_the_sql_form_of_the_rule_escapes_exactly_as_python_does(text: str) -> None:
+    """The audit export applies the rule inside SQLite; it must agree with the CSV helper."""
+    conn = sqlite3.connect(":memory:")
+    (escaped,) = conn.execute(f"SELECT {formula_safe('?')}", (text, text, text)).fetchone()
+    _, expected = csv.reader(io.StringIO(spreadsheet_csv(["x"], [[text]], bom=False)))
+    assert expected == [escaped]

@@ -7,6 +7,8 @@ packages that are not pre-rolls (the item filter leaves them out) and tags to cr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from simulators.metrc.state import MetrcState
 
 __all__ = ["LICENSE", "add_packages", "seed_metrc"]
@@ -51,12 +53,16 @@ def seed_metrc(state: MetrcState) -> MetrcState:
 
 
 def add_packages(state: MetrcState, count: int) -> list[str]:
-    """``count`` more pre-roll packages of 100 g across five strains (for the benchmark)."""
+    """``count`` more pre-roll packages of 100 g across five strains (for the benchmark), last
+    changed a day ago, as most of a real license is."""
+    yesterday = datetime.fromtimestamp(state.clock() - 86_400, UTC).isoformat()
     strains = ["Wedding Cake", "Blue Dream", "Gelato", "Sour Diesel", "Northern Lights"]
     items = {s: state.add_item(f"{s} Pre-Roll Lot", s) for s in strains} if count else {}
     labels = []
     for n in range(count):
         label = f"1A4060300002EE6{n:09d}"
-        state.add_package(LICENSE, label, items[strains[n % len(strains)]], 100.0)
+        state.add_package(
+            LICENSE, label, items[strains[n % len(strains)]], 100.0, LastModified=yesterday
+        )
         labels.append(label)
     return labels

@@ -86,7 +86,7 @@ def test_the_audit_export_has_the_inspectors_columns_and_defuses_formulas(tmp_pa
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == list(AUDIT_COLUMNS)
     adjust = rows[-1]
-    assert adjust[2:8] == ["maria", "adjust", TAG, "current_grams", "500", "497.5"]
+    assert adjust[2:8] == ["maria", "adjust", TAG, "current_grams", "500.0", "497.5"]
     assert adjust[8:] == ["Other", "'=HYPERLINK(1)"]
     assert services.reports.audit_export(date(2020, 1, 1), date(2020, 1, 2), None).count("\n") == 1
     services.close()

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -217,24 +217,9 @@ def stock_rows(packages: Iterable[repo.PackageOnDate]) -> tuple[list[StockRow], 
     return per_package, per_strain
 
 
-def audit_csv(rows: Iterable[repo.AuditExportRow]) -> str:
-    def cells(row: repo.AuditExportRow) -> list[object]:
-        before = mg_to_grams(row.before_mg) if row.before_mg is not None else row.before_text
-        after = mg_to_grams(row.after_mg) if row.after_mg is not None else row.after_text
-        return [
-            row.id,
-            row.at,
-            row.actor,
-            row.action,
-            row.metrc_number,
-            row.field,
-            before,
-            after,
-            row.reason,
-            row.note,
-        ]
-
-    return spreadsheet_csv(AUDIT_COLUMNS, (cells(r) for r in rows))
+def audit_csv(rows: Iterable[Sequence[object]]) -> str:
+    """Rows in ``AUDIT_COLUMNS`` order as ``audit_rows`` reads them (grams, safe text)."""
+    return spreadsheet_csv(AUDIT_COLUMNS, rows, escaped=True)
 
 
 def day_bounds(first: date, last: date) -> tuple[str, str]:
