@@ -19,7 +19,7 @@ from simulators.apex.state import ApexState
 from simulators.serve import ServerThread
 from sync_engine.config import Config
 from sync_engine.orders.packing import Editable
-from tests.conftest import wait_until
+from tests.conftest import ARTIFACTS, wait_until
 from tests.fakes.engine_thread import EngineThread
 from tests.tracker.serve_process import ServeProcess, free_port, new_api_key
 from tests.ui.conftest import screenshot
@@ -295,7 +295,9 @@ def test_pick_lists_print_one_page_per_invoice_with_the_tags(
     sheet.wait_for_load_state()
     expect(sheet.locator("section.sheet")).to_have_count(len(invoices))
     screenshot(sheet, "pick-lists")
-    pdf = PdfReader(io.BytesIO(sheet.pdf(format="Letter")))
+    printed = sheet.pdf(format="Letter")
+    (ARTIFACTS / "pick-lists.pdf").write_bytes(printed)  # the printed pick lists, as paper
+    pdf = PdfReader(io.BytesIO(printed))
     text = "\n".join(p.extract_text() for p in pdf.pages)
     assert len(pdf.pages) == len(invoices)
     assert WEDDING_CAKE in text

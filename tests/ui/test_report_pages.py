@@ -51,6 +51,8 @@ def test_stock_on_a_day_and_the_audit_export(page: Page, users: RunningTracker) 
     page.locator("#stock-packages summary").click()
     expect(page.locator("table.stock-packages")).to_contain_text("1A40603000123456")
     today = date.today().isoformat()
+    by_strain = page.request.get(f"/reports/stock.csv?day={today}&by=strain").body().decode()
+    assert by_strain.splitlines()[1] == "Gelato,all,,497.5,0,0,0,497.5"
     answer = page.request.get(f"/reports/audit.csv?first={today}&last={today}")
     rows = list(csv.reader(io.StringIO(answer.body().decode("utf-8").lstrip("\ufeff"))))
     assert rows[-1][-1] == "'=cmd|'/C calc'!A0"  # never a formula in Excel

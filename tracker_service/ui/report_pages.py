@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
@@ -115,21 +116,14 @@ class ReportPages(Controller):
     def stock_csv(self, request: AnyRequest) -> Response[bytes]:
         session_of(request)
         day = decode_form(_query(request), DayQuery, fields=("day",)).day
-        per_package, _ = services_of(request).reports.stock_on(day)
+        per_package, per_strain = services_of(request).reports.stock_on(day)
+        by_strain = request.query_params.get("by") == "strain"
         rows = [
-            [
-                r.strain,
-                r.metrc_number,
-                r.status,
-                r.current_g,
-                r.reserved_g,
-                r.packed_g,
-                r.held_g,
-                r.available_g,
-            ]
-            for r in per_package
+            (r.strain, r.metrc_number or "all", *msgspec.structs.astuple(r)[2:])
+            for r in (per_strain if by_strain else per_package)
         ]
-        return _csv(f"stock-on-{day}.csv", spreadsheet_csv(STOCK_COLUMNS, rows))
+        name = f"stock-{'by-strain-' if by_strain else ''}on-{day}.csv"
+        return _csv(name, spreadsheet_csv(STOCK_COLUMNS, rows))
 
     @get("/audit.csv", sync_to_thread=True)
     def audit_csv(self, request: AnyRequest) -> Response[bytes]:
