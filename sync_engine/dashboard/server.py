@@ -22,7 +22,7 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import File, Redirect, ServerSentEvent
 from litestar.types import ASGIApp, Receive, Scope, Send
 from msgspec import UNSET, Meta, UnsetType
@@ -171,7 +171,9 @@ def create_dashboard_app(engine: SyncEngine, keys: DashboardKeys, logs: LogBuffe
         )
 
     @get("/pick-lists", sync_to_thread=False)
-    def pick_lists_page(invoice: str | None = None) -> Response[str]:
+    def pick_lists_page(
+        invoice: Annotated[str | None, QueryParameter(max_length=100)] = None,
+    ) -> Response[str]:
         """Pick lists to print, one page per invoice (or the one asked for)."""
         packing = engine.packing
         lists = pick_lists(packing.rows if packing else [], invoice)
