@@ -244,3 +244,18 @@ def test_cells_are_data_in_the_sheet_the_workbook_and_back(
         assert running.engine.state.edits()[77001] == Editable(
             delivery_date="2026-05-01", internal_notes="=1+1"
         )
+
+
+def test_pick_lists_escape_markup_and_number_the_pages() -> None:
+    """Store names and notes are text on the printed page, never markup."""
+    from sync_engine.orders.pick_lists import pick_lists, pick_lists_html
+
+    row = PackingRow(
+        key=1, order_id=1, state="open", product="<b>Gelato</b> 0.5g", store="=1+1 <script>",
+        ordered=3, packed=0, needs_production=0, delivery_date="2026-12-01",
+        delivery_notes="<img src=x>", internal_notes="", invoice="INV-1", batch_no="1A4",
+        date="2026-11-29", strain="Gelato", sku="singles_0_5g",
+    )  # fmt: skip
+    html = pick_lists_html(pick_lists([row]), "2026-11-29 10:00 UTC")
+    assert "<script>" not in html and "<img" not in html and "<b>Gelato" not in html
+    assert "&lt;b&gt;Gelato&lt;/b&gt; 0.5g" in html and "Page 1 of 1" in html

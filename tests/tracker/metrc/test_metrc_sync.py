@@ -224,3 +224,25 @@ def test_a_counted_package_is_adjusted_in_whole_units(synced: Synced) -> None:
     assert adjust(synced, BOXES, -6).status_code == 200
     wait_until(lambda: synced.metrc.state.quantity(BOXES) == 22)
     assert '"UnitOfMeasure":"Each"' in sent_adjustments(synced)[0]
+
+
+def test_hostile_drift_and_outbox_requests_are_refused_and_change_nothing(synced: Synced) -> None:
+    """A side that is not metrc/tracker, an overlong reason, an entry that does not exist or
+    is not waiting: each refused with the field or the reason named."""
+    seed_tracker(synced)
+    synced.settings(review_before_submit=True)
+    synced.pull()
+    adjust(synced, WEDDING_CAKE, -1)
+    client = synced.tracker.client
+    before = (synced.outbox(), synced.tracker.package(WEDDING_CAKE))
+    for body in ({"accept": "both"}, {"accept": "=1+1"}, {"accept": "metrc", "reason": "x" * 201}):
+        answer = client.post(f"/api/metrc/drift/{WEDDING_CAKE}", json=body)
+        assert answer.status_code in (400, 404, 422), body
+    assert (
+        client.post(f"/api/metrc/drift/{WEDDING_CAKE}", json={"accept": "metrc"}).status_code == 404
+    )
+    assert client.post("/api/metrc/outbox/999/approve").status_code == 404
+    assert client.post("/api/metrc/outbox/0/approve").status_code == 422
+    entry = synced.outbox()[0]["id"]
+    assert client.post(f"/api/metrc/outbox/{entry}/retry").status_code == 409
+    assert (synced.outbox(), synced.tracker.package(WEDDING_CAKE)) == before
