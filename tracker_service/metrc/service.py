@@ -15,7 +15,7 @@ from tracker_service.lib.grams import mg_to_grams
 from tracker_service.lib.repository import append_change
 from tracker_service.lib.writes import WritingService
 from tracker_service.metrc import repository as repo
-from tracker_service.metrc.outbox import enqueue_adjustment
+from tracker_service.metrc.outbox import MetrcLink, enqueue_adjustment
 from tracker_service.metrc.pull import (
     Archive,
     ClearDrift,
@@ -104,11 +104,7 @@ class MetrcService(WritingService):
 
     def adjust_reasons(self) -> list[tuple[str, bool]] | None:
         """METRC's reasons while the sync is on and they have been read; else None."""
-        with self.db.read() as conn:
-            if not repo.load_metrc_settings(conn).enabled:
-                return None
-            reasons = repo.load_pull_status(conn).reasons
-        return [(name, bool(note)) for name, note in reasons] or None
+        return self.db.query(MetrcLink().reasons)
 
     # -- what a pull needs, and applying it ------------------------------------------------
 
