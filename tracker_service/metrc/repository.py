@@ -19,6 +19,7 @@ __all__ = [
     "PullStatus",
     "count_outbox",
     "delete_drift",
+    "earliest_attempt",
     "insert_entry",
     "load_drift",
     "load_entries",
@@ -262,17 +263,27 @@ def load_entries(
     return [_entry(row) for row in rows]
 
 
+#: Pending entries at the head of their package's line: a package's entries go one at a
+#: time, in order, and none passes an earlier one still waiting for review.
+_HEADS = (
+    "FROM metrc_outbox o WHERE o.state = 'pending'"
+    " AND NOT EXISTS (SELECT 1 FROM metrc_outbox e WHERE e.metrc_number = o.metrc_number"
+    "   AND e.id < o.id AND e.state IN ('pending', 'awaiting_review'))"
+)
+
+
 def next_sendable(conn: Conn, now: float, limit: int) -> list[OutboxEntry]:
-    """The oldest pending entry of each package whose turn has come: a package's entries go
-    one at a time, in order, and none passes an earlier one still waiting for review."""
+    """The head entries whose turn has come (``next_attempt_at`` passed), oldest first."""
     rows = conn.execute(
-        "SELECT o.* FROM metrc_outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
-        " AND NOT EXISTS (SELECT 1 FROM metrc_outbox e WHERE e.metrc_number = o.metrc_number"
-        "   AND e.id < o.id AND e.state IN ('pending', 'awaiting_review'))"
-        " ORDER BY o.id LIMIT ?",
-        (now, limit),
+        f"SELECT o.* {_HEADS} AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?", (now, limit)
     ).fetchall()
     return [_entry(row) for row in rows]
+
+
+def earliest_attempt(conn: Conn) -> float | None:
+    """When the next head entry may be tried (None when nothing is pending)."""
+    row = conn.execute(f"SELECT MIN(o.next_attempt_at) {_HEADS}").fetchone()
+    return None if row[0] is None else float(row[0])
 
 
 def update_entry(conn: Conn, entry_id: int, **columns: object) -> None:

@@ -102,7 +102,10 @@ class MetrcWorker:
             self.requests += client.requests
         now = self.clock()
         due = [self._next_pull - now]
-        due += [e.next_attempt_at - now for e in self._waiting()]
+        # The soonest retry of any package, not only the oldest entry's (they back off apart).
+        soonest = self.service.db.query(repo.earliest_attempt)
+        if soonest is not None:
+            due.append(soonest - now)
         return max(0.05, min(due))
 
     def pull_soon(self) -> None:
@@ -157,9 +160,6 @@ class MetrcWorker:
         )
         limit = min(settings.object_limit, self._learned_limit or settings.object_limit)
         return MetrcClient(credentials, http, object_limit=limit)
-
-    def _waiting(self) -> list[repo.OutboxEntry]:
-        return self.service.db.query(repo.next_sendable, float("inf"), 1)
 
     async def _pull(self, client: MetrcClient, settings: MetrcSettings) -> None:
         async with self._pull_lock:

@@ -81,3 +81,30 @@ def test_a_package_transferred_out_is_archived_at_the_daily_full_listing(tmp_pat
         asyncio.run(worker.pull_now())
         assert services.finished_goods.get(GELATO).status == "archived"
         services.close()
+
+
+def test_the_worker_wakes_for_the_soonest_retry_of_any_package(tmp_path: Path) -> None:
+    """Packages back off apart: a later entry due in 2 s is not kept waiting behind an older
+    one of another package due in 5 minutes."""
+    from tracker_service.metrc import repository as repo
+
+    with world(tmp_path) as (metrc, clock, url):
+        services = Services.open_with(tmp_path / "tracker.db", clock=clock)
+        for label, strain in [(WEDDING_CAKE, "Wedding Cake"), (GELATO, "Gelato")]:
+            services.finished_goods.create(
+                PackageCreate(metrc_number=label, strain=strain, initial_grams=100), "maria"
+            )
+        services.metrc.save_settings(sim_settings(url), "maria")
+        asyncio.run(services.metrc_worker.pull_now())
+        metrc.faults.down_until = clock() + HOUR
+        for label in (WEDDING_CAKE, GELATO):
+            services.finished_goods.adjust(
+                label, AdjustRequest(delta_grams=-1, reason="Damage"), "maria"
+            )
+        first, second = sorted(e.id for e in services.metrc.outbox())
+        with services.db.transaction() as conn:
+            repo.update_entry(conn, first, next_attempt_at=clock() + 300)
+            repo.update_entry(conn, second, next_attempt_at=clock() + 2)
+        delay = asyncio.run(services.metrc_worker.step())
+        assert 1.5 <= delay <= 2.0
+        services.close()
