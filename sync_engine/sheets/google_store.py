@@ -179,7 +179,9 @@ class GoogleSheetsStore:
                             "values": [[cell_value(v) for v in r] for r in padded],
                         }
                     )
-        for option, by_book in (("RAW", data), ("USER_ENTERED", formulas)):
+        # Formulas first: once a row's data is visible, its Needs Packing formula is there too
+        # (the two input options cannot share one request).
+        for option, by_book in (("USER_ENTERED", formulas), ("RAW", data)):
             for key, ranges in by_book.items():
                 book = self._books[key]
                 body = {"valueInputOption": option, "data": ranges}
